@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -155,14 +156,18 @@ std::string where(const std::string& source, const toml::source_region& r) {
   return source + ":" + std::to_string(r.begin.line);
 }
 
-// Walks every key of the document; each must be a declared setting.
+// Walks every key of the document; each must be a declared setting. toml++ keeps keys
+// sorted by name, so problems are collected with their line and reported in file order.
 std::string apply(const toml::table& root, Config& c, const std::string& source) {
-  std::string errors;
+  std::vector<std::pair<std::uint32_t, std::string>> problems;
+  auto problem = [&](const toml::source_region& r, const std::string& what) {
+    problems.emplace_back(r.begin.line, where(source, r) + ": " + what);
+  };
   for (const auto& [section, node] : root) {
     const auto* table = node.as_table();
     if (!table) {
-      errors += where(source, node.source()) + ": '" + std::string(section.str()) +
-                "' is not a section; settings live in sections like [limits]\n";
+      problem(node.source(), "'" + std::string(section.str()) +
+                                 "' is not a section; settings live in sections like [limits]");
       continue;
     }
     for (const auto& [name, value] : *table) {
@@ -171,17 +176,22 @@ std::string apply(const toml::table& root, Config& c, const std::string& source)
       for (const auto& s : settings())
         if (key == s.key) found = &s;
       if (!found) {
-        errors += where(source, name.source()) + ": unknown setting '" + key + "'\n";
+        problem(name.source(), "unknown setting '" + key + "'");
         continue;
       }
       const std::string e = found->set(value, c, *found);
-      if (!e.empty()) errors += where(source, value.source()) + ": " + key + ": " + e + "\n";
+      if (!e.empty()) problem(value.source(), key + ": " + e);
     }
   }
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string errors;
+  for (const auto& p : problems) errors += p.second + "\n";
   if (errors.empty()) {
     const auto& p = c.policy;
     if (!(p.tag_score <= p.quarantine_score && p.quarantine_score <= p.reject_score))
-      errors += source + ": policy: thresholds must satisfy tag_score <= quarantine_score <= reject_score\n";
+      errors += source +
+                ": policy: thresholds must satisfy tag_score <= quarantine_score <= reject_score\n";
   }
   return errors;
 }

@@ -25,8 +25,9 @@ TEST(Hardening, NoProcessSpawningInProduct) {
       const auto code = line.substr(0, line.find("//"));
       EXPECT_FALSE(std::regex_search(code, spawn)) << e.path() << ":" << n << ": " << line;
       const bool in_sandbox = e.path().string().find("/src/sandbox/") != std::string::npos;
-      if (!in_sandbox)
+      if (!in_sandbox) {
         EXPECT_FALSE(std::regex_search(code, forking)) << e.path() << ":" << n << ": " << line;
+      }
     }
   }
   EXPECT_GT(files, 20u);
