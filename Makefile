@@ -2,14 +2,14 @@
 # for developers. Every target installs what is missing first (scripts/install-deps.sh is
 # idempotent and quick when nothing is missing).
 BUILD        ?= build
-FUZZ_BUILD   ?= build-fuzz
+SAN_BUILD    ?= build-san
 SHARED       ?= ../shared
 CORPUS       ?= .cache/corpus/spamassassin
 FUZZ_SECONDS ?= 300
 CI_FUZZ_SECONDS ?= 5
 JOBS         ?= $(shell nproc)
 
-.PHONY: all deps build run test unit fuzz fuzz-smoke bench corpus format clean
+.PHONY: all deps build san-build run test unit fuzz fuzz-smoke bench corpus format clean
 
 all: build
 
@@ -33,26 +33,29 @@ corpus:
 	  bash $(SHARED)/corpus/fetch-spamassassin.sh $(CORPUS); \
 	else echo "no $(SHARED)/corpus: corpus tests will fail"; fi
 
-# Fuzz smoke first (replays every seed corpus, then fuzzes each target briefly), unit and
-# corpus tests last, so the closing line is ctest's summary.
-test: build corpus fuzz-smoke
+# The whole suite twice: under ASan + UBSan (clang, with the fuzz targets, whose seed
+# corpora are replayed and briefly fuzzed), then on the real hardened build, last, so the
+# closing line is ctest's summary.
+test: build san-build corpus fuzz-smoke
+	cd $(SAN_BUILD) && BULWARK_CORPUS=$(abspath $(CORPUS)) ctest --output-on-failure -j $(JOBS)
 	cd $(BUILD) && BULWARK_CORPUS=$(abspath $(CORPUS)) ctest --output-on-failure -j $(JOBS)
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-$(FUZZ_BUILD)/build.ninja: CMakeLists.txt
-	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DBULWARK_FUZZ=ON -DBULWARK_TESTS=OFF -DBULWARK_BENCH=OFF
+# Sanitizer build: clang, ASan + UBSan, libFuzzer instrumentation; tests and fuzz targets.
+$(SAN_BUILD)/build.ninja: CMakeLists.txt
+	CC=clang CXX=clang++ cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DBULWARK_FUZZ=ON -DBULWARK_TESTS=ON -DBULWARK_BENCH=OFF
 
-fuzz-build: deps $(FUZZ_BUILD)/build.ninja
-	ninja -C $(FUZZ_BUILD) -j $(JOBS) fuzzers
+san-build: deps $(SAN_BUILD)/build.ninja
+	ninja -C $(SAN_BUILD) -j $(JOBS)
 
-fuzz-smoke: fuzz-build
-	bash scripts/fuzz.sh $(FUZZ_BUILD) $(CI_FUZZ_SECONDS)
+fuzz-smoke: san-build
+	bash scripts/fuzz.sh $(SAN_BUILD) $(CI_FUZZ_SECONDS)
 
-fuzz: fuzz-build
-	bash scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+fuzz: san-build
+	bash scripts/fuzz.sh $(SAN_BUILD) $(FUZZ_SECONDS)
 
 bench: build corpus
 	./$(BUILD)/bench/mime/bench_mime $(CORPUS)
@@ -61,4 +64,4 @@ format:
 	find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD)

@@ -1,15 +1,39 @@
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/input.h"
 #include "core/escape.h"
+#include "sandbox/pool.h"
 #include "scan/output.h"
 #include "scan/pipeline.h"
 
 namespace bulwark::cli {
+
+namespace {
+
+struct Job {
+  std::string origin;
+  std::string bytes;
+};
+
+struct Done {
+  scan::Verdict verdict;
+  std::string explain;
+  std::string failure;  // the sandbox could not scan it
+};
+
+// Messages are scanned in batches: each lane (one worker) takes the next job, and results
+// are printed in input order.
+constexpr std::size_t kJobsPerLane = 32;
+constexpr std::size_t kMaxBatchBytes = 256u << 20;
+
+}  // namespace
 
 int run_scan(const ScanOptions& options) {
   Config config = default_config();
@@ -21,28 +45,88 @@ int run_scan(const ScanOptions& options) {
     }
     config = std::move(loaded).value();
   }
+  if (options.workers >= 0) config.sandbox.workers = static_cast<std::size_t>(options.workers);
   const scan::Scanner scanner(config);
+  std::unique_ptr<sandbox::WorkerPool> pool;
+  if (options.sandbox) {
+    sandbox::PoolOptions po;
+    po.workers = config.sandbox.workers;
+    po.max_messages_per_worker = config.sandbox.max_messages_per_worker;
+    po.timeout_ms = config.sandbox.timeout_ms;
+    po.worker.lockdown.address_space_bytes = std::uint64_t{config.sandbox.memory_limit_mb} << 20;
+    po.worker.lockdown.cpu_seconds = config.sandbox.cpu_limit_seconds;
+    pool = std::make_unique<sandbox::WorkerPool>(scanner, po);
+  }
+  const std::size_t lanes = pool ? pool->lanes() : 1;
+
   std::vector<std::string> paths = options.paths;
   if (paths.empty()) paths.push_back("-");
-
   const bool show_progress = options.progress && isatty(STDERR_FILENO) && !options.explain;
   const std::size_t total = show_progress ? count_files(paths) : 0;
-  std::size_t done = 0;
+  std::size_t done_count = 0;
   bool errors = false, flagged = false;
 
-  auto on_message = [&](const std::string& origin, std::string&& bytes) {
-    scan::ScanResult r = scanner.scan(std::move(bytes), origin);
-    if (r.verdict.action != Action::kAccept) flagged = true;
-    if (options.explain) {
-      std::cout << scan::to_explain(r) << "\n";
-    } else if (options.format == "json") {
-      std::cout << scan::to_json(r.verdict) << "\n";
-    } else {
-      std::cout << scan::to_text(r.verdict) << "\n";
+  std::vector<Job> batch;
+  std::size_t batch_bytes = 0;
+
+  auto scan_one = [&](std::size_t lane, Job& job) {
+    Done d;
+    if (!pool) {
+      scan::ScanResult r = scanner.scan(std::move(job.bytes), job.origin);
+      if (options.explain) d.explain = scan::to_explain(r);
+      d.verdict = std::move(r.verdict);
+      return d;
     }
-    ++done;
-    if (show_progress && (done % 64 == 0))
-      std::fprintf(stderr, "\r%zu/%zu scanned", done, total);
+    sandbox::Outcome o = pool->scan(lane, job.bytes, options.explain);
+    if (o.ok) {
+      d.verdict = std::move(o.reply.verdict);
+      d.explain = std::move(o.reply.explain);
+    } else {
+      d.verdict = sandbox::unscannable_verdict(o.failure, config.policy);
+      d.failure = o.failure;
+    }
+    d.verdict.file = job.origin;
+    return d;
+  };
+
+  auto run_batch = [&] {
+    std::vector<Done> results(batch.size());
+    if (lanes == 1 || batch.size() == 1) {
+      for (std::size_t i = 0; i < batch.size(); ++i) results[i] = scan_one(0, batch[i]);
+    } else {
+      std::atomic<std::size_t> next{0};
+      std::vector<std::thread> threads;
+      for (std::size_t lane = 0; lane < lanes; ++lane)
+        threads.emplace_back([&, lane] {
+          for (std::size_t i; (i = next++) < batch.size();) results[i] = scan_one(lane, batch[i]);
+        });
+      for (auto& t : threads) t.join();
+    }
+    for (auto& d : results) {
+      if (d.verdict.action != Action::kAccept) flagged = true;
+      if (!d.failure.empty()) {
+        std::cerr << "bulwark scan: " << escape_for_display(d.verdict.file)
+                  << ": unscannable: " << d.failure << "\n";
+      }
+      if (options.explain) {
+        std::cout << (d.explain.empty() ? scan::to_text(d.verdict) + "\n" : d.explain) << "\n";
+      } else if (options.format == "json") {
+        std::cout << scan::to_json(d.verdict) << "\n";
+      } else {
+        std::cout << scan::to_text(d.verdict) << "\n";
+      }
+      ++done_count;
+      if (show_progress && done_count % 64 == 0)
+        std::fprintf(stderr, "\r%zu/%zu scanned", done_count, total);
+    }
+    batch.clear();
+    batch_bytes = 0;
+  };
+
+  auto on_message = [&](const std::string& origin, std::string&& bytes) {
+    batch_bytes += bytes.size();
+    batch.push_back(Job{origin, std::move(bytes)});
+    if (batch.size() >= kJobsPerLane * lanes || batch_bytes >= kMaxBatchBytes) run_batch();
   };
   auto on_error = [&](const InputError& e) {
     errors = true;
@@ -50,7 +134,10 @@ int run_scan(const ScanOptions& options) {
     std::cerr << "bulwark scan: " << escape_for_display(e.path) << ": " << e.what << "\n";
   };
   for_each_message(paths, config.limits.max_message_bytes, on_message, on_error);
-  if (show_progress) std::fprintf(stderr, "\r%zu messages scanned\n", done);
+  if (!batch.empty()) run_batch();
+  if (show_progress) std::fprintf(stderr, "\r%zu messages scanned\n", done_count);
+  if (pool && pool->stats().failures() > 0)
+    std::cerr << "bulwark scan: sandbox: " << pool->stats().summary() << "\n";
   std::cout.flush();
   if (errors) return 2;
   return flagged ? 1 : 0;

@@ -11,6 +11,8 @@ struct ScanOptions {
   std::string format = "text";  // "text" or "json"
   bool explain = false;
   bool progress = true;  // on stderr, only when stderr is a terminal
+  bool sandbox = true;   // scan in locked-down worker processes
+  int workers = -1;      // -1: from the config
   std::vector<std::string> paths;
 };
 

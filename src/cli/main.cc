@@ -19,6 +19,10 @@ int main(int argc, char** argv) {
   scan_cmd->add_flag("--explain", scan.explain,
                      "Show the MIME tree, every part and every symbol with its score");
   scan_cmd->add_flag("!--no-progress", scan.progress, "Do not show progress on stderr");
+  scan_cmd->add_flag("!--no-sandbox", scan.sandbox,
+                     "Scan in this process instead of locked-down workers (debugging only)");
+  scan_cmd->add_option("--workers", scan.workers, "Scan worker processes (default: sandbox.workers)")
+      ->check(CLI::Range(0, 1024));
   scan_cmd->add_option("paths", scan.paths, "Files, directories or mbox files; - for stdin");
 
   std::string config_path;

@@ -142,6 +142,25 @@ const std::vector<Setting>& settings() {
                     "Score at or above which a message is quarantined."),
       SCORE_SETTING("policy.reject_score", policy.reject_score,
                     "Score at or above which a message is rejected."),
+      Setting{"policy.unscannable_action", "string",
+              "Action when no worker could scan a message (two crashes or timeouts): tag, quarantine or reject.", 0, 0,
+              [](const Config& c) { return "\"" + std::string(action_name(c.policy.unscannable_action)) + "\""; },
+              [](const toml::node& n, Config& c, const Setting&) {
+                std::string e = set_action(n, c.policy.unscannable_action);
+                if (e.empty() && c.policy.unscannable_action == Action::kAccept)
+                  return std::string("must not be accept: an unscanned message is never passed as clean");
+                return e;
+              }},
+      SIZE_SETTING("sandbox.workers", sandbox.workers, 0, 1024,
+                   "Scan worker processes; 0 means one per CPU."),
+      SIZE_SETTING("sandbox.max_messages_per_worker", sandbox.max_messages_per_worker, 1, 1e9,
+                   "Messages a worker scans before it is replaced by a fresh one."),
+      U32_SETTING("sandbox.timeout_ms", sandbox.timeout_ms, 100, 3.6e6,
+                  "Wall-clock time a worker gets for one message before it is killed."),
+      SIZE_SETTING("sandbox.memory_limit_mb", sandbox.memory_limit_mb, 64, 1e6,
+                   "Address-space limit of a worker, in MiB."),
+      U32_SETTING("sandbox.cpu_limit_seconds", sandbox.cpu_limit_seconds, 1, 1e6,
+                  "CPU seconds a worker may use over its life."),
       Setting{"policy.limit_action", "string",
               "Action when a parser limit is hit: accept, tag, quarantine or reject.", 0, 0,
               [](const Config& c) { return "\"" + std::string(action_name(c.policy.limit_action)) + "\""; },

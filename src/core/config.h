@@ -24,6 +24,7 @@ struct PolicyConfig {
   double quarantine_score = 10.0;  // ... quarantined
   double reject_score = 20.0;      // ... rejected
   Action limit_action = Action::kQuarantine;  // a parser limit was hit
+  Action unscannable_action = Action::kQuarantine;  // no worker could scan it
 };
 
 struct MimeConfig {
@@ -32,11 +33,20 @@ struct MimeConfig {
   bool find_embedded = true;       // uuencode / yEnc / BinHex blocks inside text bodies
 };
 
+struct SandboxConfig {
+  std::size_t workers = 0;                      // 0: one per CPU
+  std::size_t max_messages_per_worker = 1000;   // then the worker is replaced
+  std::uint32_t timeout_ms = 30000;             // per message
+  std::size_t memory_limit_mb = 4096;           // RLIMIT_AS of a worker
+  std::uint32_t cpu_limit_seconds = 600;        // RLIMIT_CPU over a worker's life
+};
+
 struct Config {
   std::string source = "<embedded defaults>";  // the file it came from
   MimeLimits limits;
   MimeConfig mime;
   PolicyConfig policy;
+  SandboxConfig sandbox;
 };
 
 // One documented setting, for check-config and the documentation test.

@@ -3,6 +3,7 @@
 #include "mime/charset.h"
 
 #include <unicode/ucnv.h>
+#include <unicode/ucnv_cb.h>
 #include <unicode/ucnv_err.h>
 #include <unicode/ucsdet.h>
 
@@ -422,8 +423,9 @@ Attempt convert_known(std::string_view bytes, const std::string& key) {
     case Kind::kAscii:
     case Kind::kCp1252:
       cp1252_to_utf8(bytes, a.utf8);
-      a.charset = is_cp1252_label(key) && key.find("1252") == std::string::npos ? "iso-8859-1"
-                                                                                : "windows-1252";
+      a.charset = is_cp1252_label(key) && key.find("1252") == std::string::npos && key != "ms-ansi"
+                      ? "iso-8859-1"
+                      : "windows-1252";
       return a;
     case Kind::kUtf8:
       a.replaced = repair_utf8(bytes, a.utf8);

@@ -63,10 +63,17 @@ class Inflater {
       out_.resize(base_ + have + step);
       zs_.next_out = reinterpret_cast<Bytef*>(out_.data() + base_ + have);
       zs_.avail_out = static_cast<uInt>(step);
+      const uInt in_before = zs_.avail_in;
       const int ret = inflate(&zs_, Z_NO_FLUSH);
       out_.resize(base_ + have + (step - zs_.avail_out));
       output_pending_ = zs_.avail_out == 0;  // more may be buffered inside zlib
       if (!handle(ret)) return false;
+      // zlib promises progress while it has input and room; never spin if it does not.
+      if (ret != Z_STREAM_END && zs_.avail_in == in_before && zs_.avail_out == step) {
+        if (zs_.avail_in == 0) return true;
+        stats_.incomplete = true;
+        return fail();
+      }
     }
     return false;
   }
@@ -85,6 +92,7 @@ class Inflater {
     switch (ret) {
       case Z_STREAM_END:
         ended_ = true;
+        ++members_;
         output_pending_ = false;
         return true;
       case Z_OK:
@@ -93,6 +101,9 @@ class Inflater {
         output_pending_ = false;
         return true;
       case Z_DATA_ERROR:
+        // Bytes after a complete member that are not another member: gzip(1) ignores
+        // such trailing garbage, and there is nothing in it to decode.
+        if (members_ > 0 && zs_.total_out == 0) return fail();
         // A failed gzip/zlib trailer check is a checksum error; other data errors mean
         // the stream could not be decoded to its end.
         if (zs_.msg != nullptr && (std::strcmp(zs_.msg, "incorrect data check") == 0 ||
@@ -112,6 +123,7 @@ class Inflater {
     unsigned char scratch;
     zs_.next_out = &scratch;
     zs_.avail_out = 1;
+    const uInt in_before = zs_.avail_in;
     const int ret = inflate(&zs_, Z_NO_FLUSH);
     if (zs_.avail_out == 0) {
       stats_.truncated = true;
@@ -119,6 +131,10 @@ class Inflater {
     }
     output_pending_ = false;
     if (!handle(ret)) return false;
+    if (ret != Z_STREAM_END && zs_.avail_in == in_before && zs_.avail_in > 0) {
+      stats_.incomplete = true;  // no progress with input and room: never spin
+      return fail();
+    }
     return true;
   }
 
@@ -135,6 +151,7 @@ class Inflater {
   bool ok_ = false;
   bool stopped_ = false;
   bool ended_ = false;           // the current member is complete
+  int members_ = 0;              // complete members so far
   bool output_pending_ = false;  // the last inflate filled its output buffer
 };
 

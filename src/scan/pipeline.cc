@@ -38,8 +38,7 @@ ScanResult Scanner::scan(std::string raw, std::string_view origin) const {
                                sha256_hex(p.payload), std::string(origin_label(p.origin))});
   }
   v.symbols = m.symbols.all();
-  v.score = score_symbols(v.symbols);
-  v.action = decide(v.score, m.limit_hit, !v.threats.empty(), config_.policy);
+  finalize(v, config_.policy);
   v.elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return r;

@@ -73,6 +73,8 @@ const std::vector<SymbolInfo>& all_symbols() {
       {"MIME_LIMIT_DECODED_BYTES", 0.0, "limit", "More decoded bytes than limits.max_decoded_bytes."},
       {"MIME_LIMIT_TIME", 0.0, "limit", "Parsing took longer than limits.max_time_ms."},
       {"MIME_LIMIT_VIEWS", 0.0, "limit", "More alternative readings than limits.max_alternative_views."},
+      // Sandbox: the action comes from policy.unscannable_action.
+      {"SANDBOX_UNSCANNABLE", 0.0, "sandbox", "No worker could scan the message (crash, timeout, bad reply) twice."},
   };
   return table;
 }
@@ -101,6 +103,16 @@ Action decide(double score, bool limit_hit, bool has_threats, const PolicyConfig
   if (limit_hit) a = std::max(a, policy.limit_action);
   if (has_threats) a = Action::kReject;
   return a;
+}
+
+void finalize(Verdict& v, const PolicyConfig& policy) {
+  v.score = score_symbols(v.symbols);
+  bool limit_hit = false;
+  for (const auto& s : v.symbols) {
+    const SymbolInfo* info = find_symbol(s.name);
+    limit_hit |= info && info->group == "limit";
+  }
+  v.action = decide(v.score, limit_hit, !v.threats.empty(), policy);
 }
 
 }  // namespace bulwark::scan

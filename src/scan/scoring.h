@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "core/symbol.h"
+#include "scan/verdict.h"
 
 namespace bulwark::scan {
 
@@ -27,5 +28,9 @@ double score_symbols(std::vector<Symbol>& symbols);
 
 // Maps a score, parser limits and threats to the action, by the policy thresholds.
 Action decide(double score, bool limit_hit, bool has_threats, const PolicyConfig& policy);
+
+// Scores the verdict's symbols and decides its action. The one place a verdict is
+// finalised, whether it was computed in this process or came back from a worker.
+void finalize(Verdict& v, const PolicyConfig& policy);
 
 }  // namespace bulwark::scan

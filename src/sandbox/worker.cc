@@ -1,0 +1,75 @@
+#include "sandbox/worker.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <limits>
+#include <new>
+
+#include "sandbox/frame.h"
+#include "scan/output.h"
+
+namespace bulwark::sandbox {
+
+namespace {
+
+// Exercises every engine once before lockdown, so that lazy initialisation (ICU converter
+// data, OpenSSL's digest tables, gumbo) happens while it may still touch the system.
+constexpr std::string_view kWarmup =
+    "From: =?utf-8?q?W=C3=A4rm?= <warm@example.com>\r\n"
+    "Subject: =?iso-8859-1?b?d+RybQ==?=\r\n"
+    "Content-Type: multipart/mixed; boundary=\"w\"\r\n\r\n"
+    "--w\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+    "Content-Transfer-Encoding: quoted-printable\r\n\r\nw=E4rm http://example.com/\r\n"
+    "--w\r\nContent-Type: text/html; charset=windows-1252\r\n\r\n<p><a href=\"http://x.example/\">x</a></p>\r\n"
+    "--w\r\nContent-Type: text/plain\r\n\r\n\xe4\xf6\xfc ohne Zeichensatz\r\n"
+    "--w\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"
+    "--w--\r\n";
+
+void fail(const std::string& why) {
+  std::fprintf(stderr, "bulwark worker %d: %s\n", static_cast<int>(::getpid()), why.c_str());
+  ::_exit(70);
+}
+
+}  // namespace
+
+void run_worker(int fd, const scan::Scanner& scanner, const WorkerOptions& o) {
+  // Die with the supervisor; keep only the socket and stderr (for diagnostics).
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (fd != 3) {
+    if (::dup2(fd, 3) < 0) fail("dup2");
+    fd = 3;
+  }
+  ::close(0);
+  ::close(1);
+  ::close_range(4, std::numeric_limits<unsigned>::max(), 0);
+
+  (void)scanner.scan(std::string(kWarmup), "warmup");
+  if (std::string e = lock_down(o.lockdown); !e.empty()) fail("lockdown: " + e);
+
+  const auto forever = Deadline::max();
+  for (;;) {
+    auto frame = read_frame(fd, o.max_request_bytes + 64, forever);
+    if (!frame) ::_exit(0);  // the supervisor closed the socket: recycle or shutdown
+    if (frame.value().type != FrameType::kScanRequest) ::_exit(65);
+    auto req = decode_request(frame.value().payload);
+    if (!req) ::_exit(65);
+    ScanRequest& r = req.value();
+    if (o.test_hook) o.test_hook(r.bytes);
+    try {
+      scan::ScanResult result = scanner.scan(std::move(r.bytes), "");
+      ScanReply reply;
+      if (r.explain) reply.explain = scan::to_explain(result);
+      reply.verdict = std::move(result.verdict);
+      if (!write_frame(fd, FrameType::kScanReply, encode_reply(reply))) ::_exit(0);
+    } catch (const std::bad_alloc&) {
+      // Over RLIMIT_AS: say so, then die; the supervisor retries in a fresh worker.
+      write_frame(fd, FrameType::kScanError, "out of memory");
+      ::_exit(71);
+    }
+  }
+}
+
+}  // namespace bulwark::sandbox

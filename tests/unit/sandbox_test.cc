@@ -1,0 +1,242 @@
+// The sandbox against a hostile worker: crashes, hangs, huge allocations, forbidden system
+// calls and bad frames must each be contained, counted, retried once in a fresh worker,
+// and end as "unscannable" (never "clean"); the next message must be scanned normally.
+// Triggers live here, in test code, passed in as WorkerOptions::test_hook: the product
+// binary contains none of them.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <set>
+#include <thread>
+
+#include "sandbox/frame.h"
+#include "sandbox/pool.h"
+
+using namespace bulwark;
+using sandbox::PoolOptions;
+using sandbox::WorkerPool;
+
+namespace {
+
+const std::string kClean =
+    "From: a@example.com\r\nSubject: hello\r\nContent-Type: text/plain\r\n\r\nhello\r\n";
+const std::string kEvasive =
+    "From: a@example.com\r\nSubject: two\r\nContent-Type: text/plain\r\n"
+    "Content-Type: text/html\r\n\r\n<b>x</b>\r\n";
+
+void trigger(std::string_view msg) {
+  if (msg.find("TRIGGER:crash") != std::string_view::npos) __builtin_trap();
+  if (msg.find("TRIGGER:hang") != std::string_view::npos) {
+    volatile unsigned spin = 0;
+    for (;;) spin = spin + 1u;
+  }
+  if (msg.find("TRIGGER:alloc") != std::string_view::npos) {
+    std::string* big = new std::string(std::size_t{64} << 30, 'x');  // 64 GiB
+    std::abort();  // not reached: the allocation fails first
+    delete big;
+  }
+  if (msg.find("TRIGGER:open") != std::string_view::npos)
+    ::syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
+  if (msg.find("TRIGGER:socket") != std::string_view::npos) ::syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+  if (msg.find("TRIGGER:execve") != std::string_view::npos) {
+    const char* argv[] = {"/bin/sh", nullptr};
+    ::syscall(SYS_execve, "/bin/sh", argv, nullptr);
+  }
+  if (msg.find("TRIGGER:badframe") != std::string_view::npos) {
+    const char junk[16] = "not a frame!!!!";
+    (void)!::write(3, junk, sizeof junk);
+  }
+}
+
+PoolOptions options(std::size_t workers = 1) {
+  PoolOptions o;
+  o.workers = workers;
+  o.timeout_ms = 1500;
+  o.worker.lockdown.address_space_bytes = std::uint64_t{2} << 30;
+  o.worker.test_hook = trigger;
+  return o;
+}
+
+std::string proc_status(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string field(const std::string& status, const std::string& name) {
+  const auto at = status.find("\n" + name + ":");
+  if (at == std::string::npos) return "";
+  const auto start = status.find_first_not_of(" \t", at + name.size() + 2);
+  return status.substr(start, status.find('\n', start) - start);
+}
+
+}  // namespace
+
+TEST(Sandbox, ScansLikeInProcess) {
+  const scan::Scanner scanner(default_config());
+  WorkerPool pool(scanner, options(2));
+  ASSERT_EQ(pool.lanes(), 2u);
+  for (std::size_t lane = 0; lane < 2; ++lane) {
+    auto o = pool.scan(lane, kEvasive, true);
+    ASSERT_TRUE(o.ok) << o.failure;
+    const scan::Verdict direct = scanner.scan(kEvasive, "").verdict;
+    EXPECT_EQ(o.reply.verdict.action, direct.action);
+    EXPECT_DOUBLE_EQ(o.reply.verdict.score, direct.score);
+    ASSERT_EQ(o.reply.verdict.symbols.size(), direct.symbols.size());
+    EXPECT_EQ(o.reply.verdict.symbols[0].name, "MIME_DUP_CONTENT_TYPE");
+    EXPECT_EQ(o.reply.verdict.subject, "two");
+    EXPECT_NE(o.reply.explain.find("MIME tree:"), std::string::npos);
+  }
+  EXPECT_EQ(pool.stats().failures(), 0u);
+}
+
+TEST(Sandbox, WorkersAreLockedDown) {
+  const scan::Scanner scanner(default_config());
+  WorkerPool pool(scanner, options(1));
+  ASSERT_TRUE(pool.scan(0, kClean, false).ok);  // lockdown happens before the first read
+  const std::string st = proc_status(pool.worker_pid(0));
+  ASSERT_FALSE(st.empty());
+  EXPECT_EQ(field(st, "Seccomp"), "2");  // filter mode
+  EXPECT_EQ(field(st, "NoNewPrivs"), "1");
+  EXPECT_EQ(field(st, "CapEff"), "0000000000000000");
+  EXPECT_EQ(field(st, "CapPrm"), "0000000000000000");
+  if (::geteuid() == 0) {
+    EXPECT_EQ(field(st, "Uid").substr(0, 5), "65534");
+  }
+}
+
+struct Trigger {
+  const char* name;
+  std::size_t sandbox::SandboxStats::*counter;
+};
+
+class Hostile : public testing::TestWithParam<Trigger> {};
+
+TEST_P(Hostile, ContainedCountedRetriedThenUnscannable) {
+  const Trigger t = GetParam();
+  const scan::Scanner scanner(default_config());
+  WorkerPool pool(scanner, options(1));
+  const pid_t first = pool.worker_pid(0);
+  auto bad = pool.scan(0, kClean + "TRIGGER:" + t.name + "\r\n", false);
+  EXPECT_FALSE(bad.ok);
+  EXPECT_FALSE(bad.failure.empty());
+  const auto s = pool.stats();
+  // Without ASan the allocation fails cleanly (out of memory); with it, ASan aborts.
+  const std::size_t counted = std::string(t.name) == "alloc" ? s.out_of_memory + s.crashes : s.*t.counter;
+  EXPECT_EQ(counted, 2u) << s.summary();
+  EXPECT_EQ(s.retries, 1u);
+  EXPECT_EQ(s.unscannable, 1u);
+  // The verdict for it is never "accept".
+  const auto v = sandbox::unscannable_verdict(bad.failure, default_config().policy);
+  EXPECT_EQ(v.action, Action::kQuarantine);
+  EXPECT_EQ(v.symbols.at(0).name, "SANDBOX_UNSCANNABLE");
+  // A fresh worker handles the next message.
+  auto good = pool.scan(0, kClean, false);
+  ASSERT_TRUE(good.ok) << good.failure;
+  EXPECT_EQ(good.reply.verdict.action, Action::kAccept);
+  EXPECT_NE(pool.worker_pid(0), first);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Triggers, Hostile,
+    testing::Values(Trigger{"crash", &sandbox::SandboxStats::crashes},
+                    Trigger{"hang", &sandbox::SandboxStats::timeouts},
+                    Trigger{"alloc", &sandbox::SandboxStats::out_of_memory},
+                    Trigger{"open", &sandbox::SandboxStats::seccomp_kills},
+                    Trigger{"socket", &sandbox::SandboxStats::seccomp_kills},
+                    Trigger{"execve", &sandbox::SandboxStats::seccomp_kills},
+                    Trigger{"badframe", &sandbox::SandboxStats::bad_frames}),
+    [](const testing::TestParamInfo<Trigger>& i) { return std::string(i.param.name); });
+
+TEST(Sandbox, WorkersAreRecycled) {
+  const scan::Scanner scanner(default_config());
+  PoolOptions o = options(1);
+  o.max_messages_per_worker = 3;
+  WorkerPool pool(scanner, o);
+  std::set<pid_t> pids;
+  for (int i = 0; i < 7; ++i) {
+    pids.insert(pool.worker_pid(0));
+    ASSERT_TRUE(pool.scan(0, kClean, false).ok);
+  }
+  EXPECT_EQ(pool.stats().recycled, 2u);
+  EXPECT_EQ(pids.size(), 3u);
+  EXPECT_EQ(pool.stats().failures(), 0u);
+}
+
+TEST(Sandbox, LanesWorkConcurrently) {
+  const scan::Scanner scanner(default_config());
+  WorkerPool pool(scanner, options(2));
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (std::size_t lane = 0; lane < 2; ++lane)
+    threads.emplace_back([&, lane] {
+      for (int i = 0; i < 20; ++i) ok += pool.scan(lane, kEvasive, false).ok;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 40);
+}
+
+// ---- frames --------------------------------------------------------------------------
+
+TEST(Frames, ReplyRoundTrip) {
+  sandbox::ScanReply r;
+  r.verdict.message_id = "<id@x>";
+  r.verdict.subject = "s\xff";
+  r.verdict.action = Action::kTag;
+  r.verdict.score = 5.5;
+  r.verdict.symbols.push_back(Symbol{"MIME_DUP_CTE", "part 1", 3.0});
+  r.verdict.threats.push_back(scan::Threat{"exploit", "TAR_SHELL_NAME", "2/a.tar/`x`"});
+  r.verdict.parts.push_back(scan::PartInfo{"1", "text/plain", "a.txt", 42, "ab", "view"});
+  r.explain = "tree";
+  auto d = sandbox::decode_reply(sandbox::encode_reply(r));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d.value().verdict.subject, "s\xff");
+  EXPECT_EQ(d.value().verdict.symbols.at(0).detail, "part 1");
+  EXPECT_EQ(d.value().verdict.threats.at(0).location, "2/a.tar/`x`");
+  EXPECT_EQ(d.value().verdict.parts.at(0).size, 42u);
+  EXPECT_EQ(d.value().explain, "tree");
+}
+
+TEST(Frames, TruncatedOrInflatedRepliesAreRejected) {
+  sandbox::ScanReply r;
+  r.verdict.symbols.push_back(Symbol{"A_B", "d", 1.0});
+  const std::string good = sandbox::encode_reply(r);
+  for (std::size_t cut = 0; cut < good.size(); ++cut)
+    EXPECT_FALSE(sandbox::decode_reply(good.substr(0, cut)).ok()) << cut;
+  EXPECT_FALSE(sandbox::decode_reply(good + "x").ok());
+  std::string inflated = good;
+  // message_id and subject are empty (4 + 4 bytes), action (4), score (8): count at 20.
+  inflated[20] = '\xff';
+  inflated[21] = '\xff';
+  inflated[22] = '\xff';
+  inflated[23] = '\x7f';
+  EXPECT_FALSE(sandbox::decode_reply(inflated).ok());
+}
+
+TEST(Frames, ReaderChecksHeaderAndLimit) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  const auto soon = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  ASSERT_TRUE(sandbox::write_frame(sv[0], sandbox::FrameType::kScanReply, std::string(100, 'x')));
+  auto big = sandbox::read_frame(sv[1], 99, soon);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().message, "frame of 100 bytes over the limit");
+  ::close(sv[0]);
+  ::close(sv[1]);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  ASSERT_EQ(::write(sv[0], "0123456789abcdef", 16), 16);
+  EXPECT_EQ(sandbox::read_frame(sv[1], 1000, soon).error().message, "bad frame magic");
+  auto timeout = sandbox::read_frame(sv[1], 1000, std::chrono::steady_clock::now());
+  EXPECT_EQ(timeout.error().message, "timeout");
+  ::close(sv[0]);
+  EXPECT_EQ(sandbox::read_frame(sv[1], 1000, soon).error().message, "end of stream");
+  ::close(sv[1]);
+}
