@@ -1,6 +1,7 @@
 #include "gmime_walk.h"
 
 #include <mutex>
+#include <string>
 
 // GMime's headers and its GObject cast macros (expanded in this file) are C: old-style
 // casts, variadic macros. Keep Bulwark's warnings for our code, silence these few.
@@ -67,6 +68,11 @@ void walk(GMimeObject* obj, int depth, const Visit& visit) {
 void gmime_init_once() {
   static std::once_flag once;
   std::call_once(once, [] { g_mime_init(); });
+}
+
+std::string gmime_version() {
+  return std::to_string(gmime_major_version) + "." + std::to_string(gmime_minor_version) + "." +
+         std::to_string(gmime_micro_version);
 }
 
 std::vector<GmimeLeaf> gmime_leaves(std::string_view raw) {

@@ -23,6 +23,9 @@ struct GmimeLeaf {
 // g_mime_init, once per process (thread-safe).
 void gmime_init_once();
 
+// The GMime library version in use, "3.2.13".
+std::string gmime_version();
+
 // Parses `raw` as one message (g_mime_parser_construct_message) and returns its leaves in
 // depth-first order, descending into multiparts and into message/rfc822 parts' messages.
 // Each payload is decoded from its transfer encoding (not converted from its charset).
