@@ -19,37 +19,61 @@ namespace bulwark::mime {
 namespace {
 
 constexpr std::size_t kMaxAddresses = 10000;
-constexpr std::size_t kMaxElementTokens = 100000;
+constexpr std::size_t kMaxElementTokens = 1u << 20;
+constexpr std::size_t kMaxInput = 16u << 20;  // token offsets are 32-bit
 constexpr std::size_t kMaxCommentDepth = 64;
 
 enum class Kind : std::uint8_t { kAtom, kQuoted, kComment, kLiteral, kSpecial };
 
 struct Token {
   Kind kind;
-  char ch;            // the special character, for kSpecial
-  bool space_before;  // whitespace (or a comment) separates it from the previous token
-  std::size_t begin;  // raw span; for quoted strings and comments without the delimiters
-  std::size_t end;
+  char ch;              // the special character, for kSpecial
+  bool space_before;    // whitespace (or a comment) separates it from the previous token
+  std::uint32_t begin;  // raw span; for quoted strings and comments without the delimiters
+  std::uint32_t end;
 };
 
-bool is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+std::uint32_t off(std::size_t v) {
+  return static_cast<std::uint32_t>(v);
+}
+
+bool is_wsp(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 bool is_special(char c) {
   switch (c) {
-    case '(': case ')': case '<': case '>': case '[': case ']': case ':': case ';':
-    case '@': case ',': case '.': case '"':
+    case '(':
+    case ')':
+    case '<':
+    case '>':
+    case '[':
+    case ']':
+    case ':':
+    case ';':
+    case '@':
+    case ',':
+    case '.':
+    case '"':
       return true;
     default:
       return false;
   }
 }
 
-bool is_word(const Token& t) { return t.kind == Kind::kAtom || t.kind == Kind::kQuoted; }
-bool is_special(const Token& t, char c) { return t.kind == Kind::kSpecial && t.ch == c; }
+bool is_word(const Token& t) {
+  return t.kind == Kind::kAtom || t.kind == Kind::kQuoted;
+}
+bool is_special(const Token& t, char c) {
+  return t.kind == Kind::kSpecial && t.ch == c;
+}
 
 class AddressParser {
  public:
-  AddressParser(std::string_view s, const Report& report) : s_(s), report_(report) {}
+  AddressParser(std::string_view s, const Report& report)
+      : s_(s.substr(0, kMaxInput)), report_(report) {
+    if (s.size() > kMaxInput) bad("address list too long");
+  }
 
   std::vector<Address> run() {
     bool angle_done = false;  // this element already had a complete <...>
@@ -128,7 +152,13 @@ class AddressParser {
   }
 
  private:
-  void bad(std::string_view why) { report_.add("MIME_ADDRESS_BAD", why); }
+  // A detail for the first few problems only: a million stray ')' are one finding.
+  void bad(std::string_view why) {
+    constexpr int kMaxDetails = 8;
+    if (bad_count_ >= kMaxDetails) return;
+    ++bad_count_;
+    report_.add("MIME_ADDRESS_BAD", why);
+  }
 
   void push(const Token& t) {
     if (is_special(t, '@')) elem_has_at_ = true;
@@ -164,28 +194,40 @@ class AddressParser {
     t.space_before = space;
     const char c = s_[pos_];
     if (c == '(') return comment(t);
-    if (c == '"') return delimited(t, Kind::kQuoted, '"', "unterminated quoted string");
-    if (c == '[') return delimited(t, Kind::kLiteral, ']', "unterminated domain literal");
-    if (is_special(c)) {
+    if ((c == '"' || c == '[') && !opener_is_text(c)) {
+      if (delimited(t, c == '"' ? Kind::kQuoted : Kind::kLiteral, c == '"' ? '"' : ']'))
+        return true;
+      // Unterminated: the opener is read as text (then "\"Name <a@b>" still yields a@b).
+      bad(c == '"' ? "unterminated quoted string" : "unterminated domain literal");
+      (c == '"' ? quote_is_text_ : bracket_is_text_) = true;
+    } else if (is_special(c) && !opener_is_text(c)) {
       t.kind = Kind::kSpecial;
       t.ch = c;
-      t.begin = pos_;
-      t.end = ++pos_;
+      t.begin = off(pos_);
+      t.end = off(++pos_);
       return true;
     }
     t.kind = Kind::kAtom;
     t.ch = 0;
-    t.begin = pos_;
-    while (pos_ < s_.size() && !is_wsp(s_[pos_]) && !is_special(s_[pos_])) ++pos_;
-    t.end = pos_;
+    t.begin = off(pos_++);
+    while (pos_ < s_.size() && !is_wsp(s_[pos_]) &&
+           (!is_special(s_[pos_]) || opener_is_text(s_[pos_])))
+      ++pos_;
+    t.end = off(pos_);
     return true;
+  }
+
+  // After one unterminated quote (or '['), later ones are text: no closer can follow,
+  // and scanning to the end again for each would be quadratic.
+  bool opener_is_text(char c) const {
+    return (c == '"' && quote_is_text_) || (c == '[' && bracket_is_text_);
   }
 
   // A comment, nested comments counted; unterminated runs to the end.
   bool comment(Token& t) {
     t.kind = Kind::kComment;
     t.ch = 0;
-    t.begin = pos_ + 1;
+    t.begin = off(pos_ + 1);
     std::size_t depth = 0;
     for (; pos_ < s_.size(); ++pos_) {
       const char c = s_[pos_];
@@ -199,30 +241,30 @@ class AddressParser {
     }
     if (pos_ >= s_.size()) {
       bad("unterminated comment");
-      t.end = pos_ = s_.size();
+      pos_ = s_.size();
+      t.end = off(pos_);
       return true;
     }
-    t.end = pos_++;
+    t.end = off(pos_++);
     return true;
   }
 
-  bool delimited(Token& t, Kind kind, char close, std::string_view unterminated) {
-    t.kind = kind;
-    t.ch = 0;
-    t.begin = ++pos_;
-    for (; pos_ < s_.size(); ++pos_) {
-      if (s_[pos_] == '\\') {
-        ++pos_;
-      } else if (s_[pos_] == close) {
+  // A quoted string or domain literal at pos_; false (pos_ unchanged) when unterminated.
+  bool delimited(Token& t, Kind kind, char close) {
+    std::size_t i = pos_ + 1;
+    for (; i < s_.size(); ++i) {
+      if (s_[i] == '\\') {
+        ++i;
+      } else if (s_[i] == close) {
         break;
       }
     }
-    if (pos_ >= s_.size()) {
-      bad(unterminated);
-      t.end = pos_ = s_.size();
-      return true;
-    }
-    t.end = pos_++;
+    if (i >= s_.size()) return false;
+    t.kind = kind;
+    t.ch = 0;
+    t.begin = off(pos_ + 1);
+    t.end = off(i);
+    pos_ = i + 1;
     return true;
   }
 
@@ -365,8 +407,8 @@ class AddressParser {
     for (; i < to; ++i) {
       const Token& t = elem_[i];
       if (t.kind == Kind::kComment) continue;
-      if (want_word && (t.kind == Kind::kAtom || t.kind == Kind::kLiteral ||
-                        t.kind == Kind::kQuoted)) {
+      if (want_word &&
+          (t.kind == Kind::kAtom || t.kind == Kind::kLiteral || t.kind == Kind::kQuoted)) {
         if (t.kind == Kind::kQuoted) bad("quoted domain");
         domain += text(t);
         want_word = false;
@@ -420,8 +462,10 @@ class AddressParser {
       if (from < close && is_special(elem_[from], '@')) {
         std::size_t colon = from;
         while (colon < close && !is_special(elem_[colon], ':')) ++colon;
-        if (colon < close) from = colon + 1;
-        else bad("route without ':'");
+        if (colon < close)
+          from = colon + 1;
+        else
+          bad("route without ':'");
       }
       if (only_comments(from, close)) {
         bad("empty <>");
@@ -460,6 +504,7 @@ class AddressParser {
       if (a.display_name.empty()) a.display_name = first_comment(0, n);
     }
     clear_element();
+    if (a.local_part.empty() && a.domain.empty() && a.display_name.empty()) return;
     if (out_.size() >= kMaxAddresses) {
       if (!too_many_) bad("too many addresses");
       too_many_ = true;
@@ -481,6 +526,9 @@ class AddressParser {
   bool route_ = false;        // inside an obsolete route "@a,@b:"
   bool elem_has_at_ = false;
   bool too_long_ = false;
+  bool quote_is_text_ = false;
+  bool bracket_is_text_ = false;
+  int bad_count_ = 0;
 };
 
 }  // namespace

@@ -21,7 +21,7 @@ namespace {
 constexpr std::size_t kMaxLabelBytes = 64;
 constexpr std::size_t kCacheSlots = 16;
 constexpr std::size_t kDetectBytes = 64 * 1024;
-constexpr int32_t kMinDetectConfidence = 10;
+constexpr int32_t kMinDetectConfidence = 15;  // ICU gives 10 to mere possibilities
 constexpr char kEsc = 0x1b;
 
 // windows-1252 for 0x80..0x9F. The five holes keep their C1 code point, as WHATWG
@@ -76,12 +76,16 @@ std::size_t utf8_seq(const unsigned char* p, std::size_t avail, std::size_t& bad
     need = 1;
   } else if (c >= 0xE0 && c <= 0xEF) {
     need = 2;
-    if (c == 0xE0) lo = 0xA0;        // overlong
-    else if (c == 0xED) hi = 0x9F;   // surrogates
+    if (c == 0xE0)
+      lo = 0xA0;  // overlong
+    else if (c == 0xED)
+      hi = 0x9F;  // surrogates
   } else if (c >= 0xF0 && c <= 0xF4) {
     need = 3;
-    if (c == 0xF0) lo = 0x90;        // overlong
-    else if (c == 0xF4) hi = 0x8F;   // > U+10FFFF
+    if (c == 0xF0)
+      lo = 0x90;  // overlong
+    else if (c == 0xF4)
+      hi = 0x8F;  // > U+10FFFF
   } else {
     bad = 1;
     return 0;
@@ -128,13 +132,18 @@ void cp1252_to_utf8(std::string_view in, std::string& out) {
   out.reserve(out.size() + in.size() + in.size() / 2);
   for (const char ch : in) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x80) out += ch;
-    else if (c < 0xA0) append_utf8(out, kCp1252High[c - 0x80]);
-    else append_utf8(out, c);
+    if (c < 0x80)
+      out += ch;
+    else if (c < 0xA0)
+      append_utf8(out, kCp1252High[c - 0x80]);
+    else
+      append_utf8(out, c);
   }
 }
 
-char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char lower_ascii(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 std::string lower(std::string_view s) {
   std::string r(s);
@@ -149,8 +158,9 @@ bool in_list(std::string_view key, std::initializer_list<std::string_view> list)
 // Trims, strips quotes, lower-cases, and maps the labels clients treat as another
 // charset (mostly WHATWG's label table, which Thunderbird and webmail follow).
 std::string normalise_label(std::string_view label) {
-  auto junk = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '"' ||
-                                  c == '\''; };
+  auto junk = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '"' || c == '\'';
+  };
   while (!label.empty() && junk(label.front())) label.remove_prefix(1);
   while (!label.empty() && junk(label.back())) label.remove_suffix(1);
   std::string key = lower(label.substr(0, kMaxLabelBytes + 1));
@@ -172,7 +182,9 @@ bool is_ascii_label(std::string_view k) {
   return in_list(k, {"us-ascii", "ascii", "us", "ansi_x3.4-1968", "iso646-us", "csascii",
                      "iso-ir-6", "cp367", "ibm367", "iso_646.irv:1991"});
 }
-bool is_utf8_label(std::string_view k) { return k == "utf-8"; }
+bool is_utf8_label(std::string_view k) {
+  return k == "utf-8";
+}
 // Latin-1 labels decode as windows-1252: what every mainstream client shows for 0x80..0x9F.
 bool is_cp1252_label(std::string_view k) {
   return in_list(k, {"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1",
@@ -208,7 +220,7 @@ struct Converter {
   std::string name;           // canonical lower-case name
   bool ascii_compatible = false;
   bool single_byte = false;
-  std::size_t replaced = 0;   // written by to_unicode_callback
+  std::size_t replaced = 0;  // written by to_unicode_callback
 };
 
 // Converts with ICU, appending to `out`; returns the number of U+FFFD substitutions.
@@ -227,7 +239,8 @@ std::size_t icu_convert(Converter& c, std::string_view in, std::string& out) {
       const char16_t cu = *u;
       if (high) {
         if (cu >= 0xDC00 && cu <= 0xDFFF) {
-          append_utf8(out, 0x10000 + ((static_cast<char32_t>(high) - 0xD800) << 10) + (cu - 0xDC00));
+          append_utf8(out,
+                      0x10000 + ((static_cast<char32_t>(high) - 0xD800) << 10) + (cu - 0xDC00));
           high = 0;
           continue;
         }
@@ -505,8 +518,10 @@ bool charset_to_utf8(std::string_view bytes, std::string_view label, std::string
     case Kind::kAscii:
       // No usable label: UTF-8 when the bytes are, else windows-1252 (WHATWG's reading of
       // us-ascii).
-      if (!eight_bit || is_valid_utf8(bytes)) out.assign(bytes);
-      else cp1252_to_utf8(bytes, out);
+      if (!eight_bit || is_valid_utf8(bytes))
+        out.assign(bytes);
+      else
+        cp1252_to_utf8(bytes, out);
       return true;
     case Kind::kUnknown:
       cp1252_to_utf8(bytes, out);
@@ -581,8 +596,8 @@ TextResult to_utf8(std::string_view bytes, std::string_view label, bool detect,
     return r;
   }
   if (many_replaced(a.replaced, a.utf8)) {
-    std::string detail = label_detail(label) + ": " + std::to_string(a.replaced) +
-                         " undecodable sequences";
+    std::string detail =
+        label_detail(label) + ": " + std::to_string(a.replaced) + " undecodable sequences";
     if (detect) {
       Attempt d = detect_and_convert(bytes);
       if (d.replaced < a.replaced) {

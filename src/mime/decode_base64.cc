@@ -70,6 +70,7 @@ void decode_base64(std::string_view in, Base64Mode mode, std::size_t max_out, st
   bool in_pad = false;               // after '=' and before the next alphabet byte
   int pads_seen = 0;
   int pads_wanted = 0;
+  bool cut = false;  // ran out of room (stats.truncated may be set from an earlier call)
 
   // Writes the first `k` bytes of the quantum in q; false (and truncated) when out of room.
   auto emit = [&](int k) {
@@ -80,7 +81,7 @@ void decode_base64(std::string_view in, Base64Mode mode, std::size_t max_out, st
     };
     for (int j = 0; j < k; ++j) {
       if (o == o_end) {
-        stats.truncated = true;
+        stats.truncated = cut = true;
         return false;
       }
       *o++ = b[j];
@@ -156,7 +157,7 @@ void decode_base64(std::string_view in, Base64Mode mode, std::size_t max_out, st
   }
   // Reached the end of input (not stopped at padding, not truncated): the last line and a
   // quantum left open by missing padding.
-  if (p == p_end && !stats.truncated) {
+  if (p == p_end && !cut) {
     check_line(p_end);
     if (in_pad) {
       if (pads_seen < pads_wanted) stats.bad_padding = true;

@@ -54,7 +54,12 @@ std::uint32_t be32(const unsigned char* p) {
 class Forks {
  public:
   Forks(std::string& out, std::size_t max_out, std::string& name, DecodeStats& stats)
-      : out_(out), base_(out.size()), max_out_(max_out), name_(name), stats_(stats) {}
+      : out_(out),
+        base_(out.size()),
+        max_out_(max_out),
+        limit_(max_out > SIZE_MAX - base_ ? SIZE_MAX : base_ + max_out),
+        name_(name),
+        stats_(stats) {}
 
   // False once no more bytes are wanted (finished, truncated, or over budget).
   bool feed(unsigned char b) {
@@ -66,8 +71,13 @@ class Forks {
         return true;
       case Stage::kData:
         if (out_.size() - base_ >= max_out_) {
-          stats_.truncated = true;
+          stats_.truncated = truncated_ = true;
           return false;
+        }
+        if (out_.size() == out_.capacity()) {
+          // Grow by doubling, but never past max_out: std::string alone could overshoot.
+          const std::size_t want = std::max(out_.capacity() * 2, out_.size() + 4096);
+          out_.reserve(std::min(want, limit_));
         }
         out_.push_back(static_cast<char>(b));
         crc_ = crc_step(crc_, b);
@@ -103,6 +113,7 @@ class Forks {
   }
 
   bool done() const { return stage_ == Stage::kDone; }
+  bool truncated() const { return truncated_; }
   bool over_budget() const { return over_budget_; }
 
  private:
@@ -140,6 +151,7 @@ class Forks {
   std::string& out_;
   const std::size_t base_;
   const std::size_t max_out_;
+  const std::size_t limit_;  // base_ + max_out_, saturated
   std::string& name_;
   DecodeStats& stats_;
   Stage stage_ = Stage::kHeader;
@@ -152,6 +164,7 @@ class Forks {
   std::uint16_t crc_ = 0;
   std::uint16_t got_ = 0;
   int crc_bytes_ = 0;
+  bool truncated_ = false;
   bool over_budget_ = false;
 };
 
@@ -167,8 +180,8 @@ std::size_t find_start(std::string_view in) {
   for (std::size_t i = 0; i < in.size(); ++i) {
     const char c = in[i];
     if (c == ':' && line_start) return i + 1;
-    if (c == '\n') line_start = true;
-    else if (c != ' ' && c != '\t' && c != '\r') line_start = false;
+    const bool blank = c == ' ' || c == '\t' || c == '\r';
+    line_start = c == '\n' || (line_start && blank);
   }
   return std::string_view::npos;
 }
@@ -187,10 +200,10 @@ void decode_binhex(std::string_view in, std::size_t max_out, std::string& out, s
 
   std::uint32_t acc = 0;  // pending bits of the 6-bit to 8-bit conversion
   int bits = 0;
-  int prev = -1;          // last expanded byte, for runs
-  bool marker = false;    // a 0x90 was seen; its count byte comes next
-  bool wanting = true;    // Forks still wants bytes
-  bool closed = false;    // saw the closing ':'
+  int prev = -1;        // last expanded byte, for runs
+  bool marker = false;  // a 0x90 was seen; its count byte comes next
+  bool wanting = true;  // Forks still wants bytes
+  bool closed = false;  // saw the closing ':'
   std::size_t i = start;
   for (; i < in.size() && wanting; ++i) {
     const std::uint8_t v = kClass[static_cast<unsigned char>(in[i])];
@@ -224,7 +237,7 @@ void decode_binhex(std::string_view in, std::size_t max_out, std::string& out, s
       ++stats.junk_bytes;
     }
   }
-  if (stats.truncated || forks.over_budget()) return;
+  if (forks.truncated() || forks.over_budget()) return;
   if (!forks.done()) {
     stats.incomplete = true;
   } else if (!closed && std::memchr(in.data() + i, ':', in.size() - i) == nullptr) {

@@ -32,7 +32,11 @@ constexpr std::array<std::uint8_t, 256> kB64 = make_b64();
 class Inflater {
  public:
   Inflater(std::string& out, std::size_t max_out, DecodeStats& stats)
-      : out_(out), base_(out.size()), max_out_(max_out), stats_(stats) {
+      : out_(out),
+        base_(out.size()),
+        max_out_(max_out),
+        limit_(max_out > SIZE_MAX - base_ ? SIZE_MAX : base_ + max_out),
+        stats_(stats) {
     std::memset(&zs_, 0, sizeof zs_);
     // 15 + 32: a 32 KiB window, and detect a gzip or zlib header by itself.
     ok_ = inflateInit2(&zs_, 15 + 32) == Z_OK;
@@ -58,8 +62,16 @@ class Inflater {
       }
       const std::size_t have = out_.size() - base_;
       const std::size_t room = max_out_ - have;
-      if (room == 0) return probe();
+      if (room == 0) {
+        if (!probe()) return false;
+        continue;
+      }
       const std::size_t step = std::min(room, kChunk);
+      if (base_ + have + step > out_.capacity()) {
+        // Grow by doubling, but never past max_out: std::string alone could overshoot.
+        const std::size_t want = std::max(out_.capacity() * 2, base_ + have + step);
+        out_.reserve(std::min(want, limit_));
+      }
       out_.resize(base_ + have + step);
       zs_.next_out = reinterpret_cast<Bytef*>(out_.data() + base_ + have);
       zs_.avail_out = static_cast<uInt>(step);
@@ -101,9 +113,12 @@ class Inflater {
         output_pending_ = false;
         return true;
       case Z_DATA_ERROR:
-        // Bytes after a complete member that are not another member: gzip(1) ignores
+        // Bytes after a complete member that do not start another one: gzip(1) ignores
         // such trailing garbage, and there is nothing in it to decode.
-        if (members_ > 0 && zs_.total_out == 0) return fail();
+        if (members_ > 0 && zs_.total_out == 0 && zs_.msg != nullptr &&
+            (std::strcmp(zs_.msg, "incorrect header check") == 0 ||
+             std::strcmp(zs_.msg, "unknown compression method") == 0))
+          return fail();
         // A failed gzip/zlib trailer check is a checksum error; other data errors mean
         // the stream could not be decoded to its end.
         if (zs_.msg != nullptr && (std::strcmp(zs_.msg, "incorrect data check") == 0 ||
@@ -146,6 +161,7 @@ class Inflater {
   std::string& out_;
   const std::size_t base_;
   const std::size_t max_out_;
+  const std::size_t limit_;  // base_ + max_out_, saturated
   DecodeStats& stats_;
   z_stream zs_;
   bool ok_ = false;
@@ -157,8 +173,7 @@ class Inflater {
 
 }  // namespace
 
-void decode_gzip64(std::string_view in, std::size_t max_out, std::string& out,
-                   DecodeStats& stats) {
+void decode_gzip64(std::string_view in, std::size_t max_out, std::string& out, DecodeStats& stats) {
   Inflater inflater(out, max_out, stats);
   std::array<unsigned char, kChunk> buf;
   std::size_t fill = 0;

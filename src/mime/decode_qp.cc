@@ -24,8 +24,12 @@ constexpr std::array<std::int8_t, 256> make_hex() {
 }
 constexpr std::array<std::int8_t, 256> kHex = make_hex();
 
-int hex(char c) { return kHex[static_cast<unsigned char>(c)]; }
-bool is_lower_hex(char c) { return c >= 'a' && c <= 'f'; }
+int hex(char c) {
+  return kHex[static_cast<unsigned char>(c)];
+}
+bool is_lower_hex(char c) {
+  return c >= 'a' && c <= 'f';
+}
 
 // Decodes "=XX" at s[0..2] into *byte; false when s does not hold a valid escape.
 bool escape(const char* s, const char* end, char* byte, DecodeStats& stats) {
@@ -66,7 +70,8 @@ class Sink {
 // Decodes the escapes of one line's content (line break and soft break already removed).
 bool decode_segment(const char* p, const char* end, Sink& sink, DecodeStats& stats) {
   while (p < end) {
-    const auto* eq = static_cast<const char*>(std::memchr(p, '=', static_cast<std::size_t>(end - p)));
+    const auto* eq =
+        static_cast<const char*>(std::memchr(p, '=', static_cast<std::size_t>(end - p)));
     if (eq == nullptr) return sink.put(p, static_cast<std::size_t>(end - p));
     if (!sink.put(p, static_cast<std::size_t>(eq - p))) return false;
     char byte;
@@ -93,7 +98,8 @@ void decode_qp(std::string_view in, std::size_t max_out, std::string& out, Decod
   const char* const end = begin + in.size();
   const char* p = begin;
   while (p < end) {
-    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    const auto* nl =
+        static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
     const bool has_nl = nl != nullptr;
     const char* content_end = has_nl ? nl : end;
     const bool crlf = has_nl && content_end > p && content_end[-1] == '\r';

@@ -7,7 +7,9 @@
 namespace bulwark::mime {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (is_blank(s.front()) || s.front() == '\r')) s.remove_prefix(1);
@@ -36,8 +38,12 @@ class Lines {
 };
 
 // The 6-bit value of a uuencode character: ' ' and '`' are both zero.
-unsigned uu(char c) { return (static_cast<unsigned char>(c) - 0x20u) & 0x3fu; }
-bool in_uu_range(char c) { return c >= 0x20 && c <= 0x60; }
+unsigned uu(char c) {
+  return (static_cast<unsigned char>(c) - 0x20u) & 0x3fu;
+}
+bool in_uu_range(char c) {
+  return c >= 0x20 && c <= 0x60;
+}
 
 // Parses "begin MODE NAME"; false if the line is not a begin line.
 bool parse_begin(std::string_view line, std::string& name) {

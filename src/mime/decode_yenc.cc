@@ -60,17 +60,21 @@ std::optional<std::uint64_t> number(std::optional<std::string_view> s) {
   return v;
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // 1 to 8 hex digits; nullopt otherwise.
 std::optional<std::uint32_t> hex32(std::string_view s) {
   if (s.empty() || s.size() > 8) return std::nullopt;
   std::uint32_t v = 0;
   for (const char c : s) {
-    std::uint32_t d;
-    if (c >= '0' && c <= '9') d = static_cast<std::uint32_t>(c - '0');
-    else if (c >= 'a' && c <= 'f') d = static_cast<std::uint32_t>(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') d = static_cast<std::uint32_t>(c - 'A' + 10);
-    else return std::nullopt;
-    v = (v << 4) | d;
+    const int d = hex_digit(c);
+    if (d < 0) return std::nullopt;
+    v = (v << 4) | static_cast<std::uint32_t>(d);
   }
   return v;
 }

@@ -8,7 +8,9 @@ namespace {
 
 constexpr std::string_view kBinHexBanner = "(This file must be converted with BinHex";
 
-bool is_octal(char c) { return c >= '0' && c <= '7'; }
+bool is_octal(char c) {
+  return c >= '0' && c <= '7';
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/escape.h"
 #include "mime/charset.h"
@@ -19,7 +21,9 @@ constexpr std::size_t kMaxOutput = 1u << 20;
 constexpr std::size_t kMaxCharsetBytes = 64;
 constexpr std::size_t kNpos = std::string_view::npos;
 
-bool is_lwsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_lwsp(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 bool all_lwsp(std::string_view s) {
   for (const char c : s)
@@ -63,11 +67,16 @@ class ForwardFinder {
   std::size_t result_ = kNpos;
 };
 
+bool stateful(std::string_view cs) {
+  return cs.rfind("iso-2022", 0) == 0 || cs.rfind("hz-gb", 0) == 0 || cs.rfind("utf-7", 0) == 0 ||
+         cs == "csiso2022jp";
+}
+
 struct Word {
   std::string_view charset;  // without the RFC 2231 "*lang" suffix
   char encoding = 'Q';       // upper-case
   std::string_view text;
-  std::size_t end = 0;       // just past "?="
+  std::size_t end = 0;  // just past "?="
   bool space_inside = false;
 };
 
@@ -76,9 +85,10 @@ class Decoder {
   Decoder(std::string_view in, const Report& report)
       : in_(in),
         report_(report),
-        close_(in, [](std::string_view s, std::size_t i) {
-          return s[i] == '?' && i + 1 < s.size() && s[i + 1] == '=';
-        }),
+        close_(in,
+               [](std::string_view s, std::size_t i) {
+                 return s[i] == '?' && i + 1 < s.size() && s[i + 1] == '=';
+               }),
         ctl_(in, [](std::string_view s, std::size_t i) {
           const auto u = static_cast<unsigned char>(s[i]);
           return u < 0x20 || u >= 0x80;
@@ -103,9 +113,9 @@ class Decoder {
         emit_literal(gap);
       }
       if ((p > 0 && !is_lwsp(in_[p - 1])) || (w.end < in_.size() && !is_lwsp(in_[w.end])))
-        report_.add("MIME_ENCODED_WORD_UNSEPARATED", snippet(p, w.end));
+        note("MIME_ENCODED_WORD_UNSEPARATED", [&] { return snippet(p, w.end); });
       if (w.space_inside)
-        report_.add("MIME_ENCODED_WORD_BAD", "whitespace inside " + snippet(p, w.end));
+        note("MIME_ENCODED_WORD_BAD", [&] { return "whitespace inside " + snippet(p, w.end); });
       add_word(w, p);
       literal_from = scan = w.end;
       after_word = true;
@@ -113,12 +123,28 @@ class Decoder {
     flush();
     if (!full_) emit_literal(in_.substr(literal_from));
     if (full_)
-      report_.add("MIME_LIMIT_HEADER_BYTES",
-                  "decoded header value cut at " + std::to_string(kMaxOutput) + " bytes");
+      note("MIME_LIMIT_HEADER_BYTES",
+           [&] { return "decoded header value cut at " + std::to_string(kMaxOutput) + " bytes"; });
     return std::move(out_);
   }
 
  private:
+  // Reports a symbol, with a detail for its first few occurrences only: a value repeating
+  // one flaw a million times must not cost a string each time. The detail is built lazily.
+  template <typename Detail>
+  void note(std::string_view symbol, Detail&& detail) {
+    constexpr int kMaxDetails = 4;
+    for (auto& [name, count] : noted_) {
+      if (name != symbol) continue;
+      if (count >= kMaxDetails) return;
+      ++count;
+      report_.add(symbol, detail());
+      return;
+    }
+    noted_.emplace_back(symbol, 1);
+    report_.add(symbol, detail());
+  }
+
   std::string snippet(std::size_t from, std::size_t to) const {
     constexpr std::size_t kMax = 80;
     std::string_view s = in_.substr(from, to > from ? to - from : 0);
@@ -143,18 +169,19 @@ class Decoder {
     const char enc = in_[i + 1];
     if (cs_end == cs_begin) return false;  // "=??" is more often text than a broken word
     if (enc != 'B' && enc != 'b' && enc != 'Q' && enc != 'q') {
-      report_.add("MIME_ENCODED_WORD_BAD", "unknown encoding in " + snippet(p, i + 3));
+      note("MIME_ENCODED_WORD_BAD", [&] { return "unknown encoding in " + snippet(p, i + 3); });
       return false;
     }
     const std::size_t text_begin = i + 3;
     const std::size_t close = close_.find(text_begin);
     if (close == kNpos) {
-      report_.add("MIME_ENCODED_WORD_BAD", "unterminated " + snippet(p, in_.size()));
+      note("MIME_ENCODED_WORD_BAD", [&] { return "unterminated " + snippet(p, in_.size()); });
       return false;
     }
     const std::size_t ctl = ctl_.find(text_begin);
     if (ctl != kNpos && ctl < close) {
-      report_.add("MIME_ENCODED_WORD_BAD", "control or 8-bit byte inside " + snippet(p, close + 2));
+      note("MIME_ENCODED_WORD_BAD",
+           [&] { return "control or 8-bit byte inside " + snippet(p, close + 2); });
       return false;
     }
     w.charset = in_.substr(cs_begin, cs_end - cs_begin);
@@ -162,7 +189,7 @@ class Decoder {
     w.text = in_.substr(text_begin, close - text_begin);
     w.end = close + 2;
     w.space_inside = w.text.find(' ') != kNpos;
-    if (w.text.empty()) report_.add("MIME_ENCODED_WORD_BAD", "empty " + snippet(p, w.end));
+    if (w.text.empty()) note("MIME_ENCODED_WORD_BAD", [&] { return "empty " + snippet(p, w.end); });
     return true;
   }
 
@@ -170,13 +197,16 @@ class Decoder {
     std::string cs(w.charset);
     for (char& c : cs)
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    if (cs != charset_) flush();
+    // Stateful 7-bit charsets (ISO-2022-*, HZ, UTF-7) end every word in ASCII state;
+    // joined, the escape sequences would collide, so each word converts alone.
+    if (cs != charset_ || stateful(cs)) flush();
     charset_ = std::move(cs);
     if (w.encoding == 'Q') {
       decode_pending_base64();
       DecodeStats st;
       decode_q(w.text, bytes_, st);
-      if (st.broken_escapes) report_.add("MIME_ENCODED_WORD_BAD", "bad escape in " + snippet(p, w.end));
+      if (st.broken_escapes)
+        note("MIME_ENCODED_WORD_BAD", [&] { return "bad escape in " + snippet(p, w.end); });
       return;
     }
     // B: a word whose base64 stops mid-quantum continues in the next word of the same
@@ -186,9 +216,11 @@ class Decoder {
       if (c != ' ' && c != '=') ++alphabet;
     const bool padded = !w.text.empty() && w.text.back() == '=';
     if (!padded && alphabet % 4 != 0)
-      report_.add("MIME_ENCODED_WORD_BAD", "base64 length not a multiple of 4 in " + snippet(p, w.end));
+      note("MIME_ENCODED_WORD_BAD",
+           [&] { return "base64 length not a multiple of 4 in " + snippet(p, w.end); });
     b64_.append(w.text);
-    b64_word_ = snippet(p, w.end);
+    b64_from_ = p;
+    b64_to_ = w.end;
     if (padded) decode_pending_base64();
   }
 
@@ -197,7 +229,7 @@ class Decoder {
     DecodeStats st;
     decode_base64(b64_, Base64Mode::kContinue, b64_.size(), bytes_, st);
     if (st.junk_bytes > 0 || st.padding_in_middle)
-      report_.add("MIME_ENCODED_WORD_BAD", "bad base64 in " + b64_word_);
+      note("MIME_ENCODED_WORD_BAD", [&] { return "bad base64 in " + snippet(b64_from_, b64_to_); });
     b64_.clear();
   }
 
@@ -207,7 +239,8 @@ class Decoder {
     if (charset_.empty()) return;
     std::string utf8;
     if (!charset_to_utf8(bytes_, charset_, utf8))
-      report_.add("MIME_CHARSET_UNKNOWN", "'" + escape_for_display(charset_) + "' in encoded-word");
+      note("MIME_CHARSET_UNKNOWN",
+           [&] { return "'" + escape_for_display(charset_) + "' in encoded-word"; });
     append(utf8);
     bytes_.clear();
     charset_.clear();
@@ -219,9 +252,10 @@ class Decoder {
       append(s);
       return;
     }
-    report_.add("MIME_HEADER_8BIT", snippet(static_cast<std::size_t>(s.data() - in_.data()),
-                                            static_cast<std::size_t>(s.data() - in_.data()) +
-                                                s.size()));
+    note("MIME_HEADER_8BIT", [&] {
+      return snippet(static_cast<std::size_t>(s.data() - in_.data()),
+                     static_cast<std::size_t>(s.data() - in_.data()) + s.size());
+    });
     std::string utf8;
     charset_to_utf8(s, "windows-1252", utf8);
     append(utf8);
@@ -246,18 +280,21 @@ class Decoder {
   ForwardFinder<Match> close_;
   ForwardFinder<Match> ctl_;
   std::string out_;
-  std::string charset_;   // lower-case charset of the pending words; empty: none pending
-  std::string bytes_;     // their decoded bytes
-  std::string b64_;       // base64 text not yet decoded (word split mid-quantum)
-  std::string b64_word_;  // for the report
+  std::string charset_;       // lower-case charset of the pending words; empty: none pending
+  std::string bytes_;         // their decoded bytes
+  std::string b64_;           // base64 text not yet decoded (word split mid-quantum)
+  std::size_t b64_from_ = 0;  // the last base64 word, for the report
+  std::size_t b64_to_ = 0;
   bool full_ = false;
+  std::vector<std::pair<std::string_view, int>> noted_;
 };
 
 }  // namespace
 
 std::string decode_encoded_words(std::string_view value, const Report& report) {
   // Fast path: nothing to decode.
-  if (value.find("=?") == kNpos && is_valid_utf8(value)) return std::string(value);
+  if (value.size() <= kMaxOutput && value.find("=?") == kNpos && is_valid_utf8(value))
+    return std::string(value);
   return Decoder(value, report).run();
 }
 

@@ -20,16 +20,22 @@ constexpr std::size_t kMaxParams = 1024;
 constexpr long kMaxSection = 999;  // Thunderbird ignores continuations beyond this
 constexpr std::size_t kNpos = std::string_view::npos;
 
-bool is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_wsp(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
-bool is_tspecial(char c) { return std::string_view("()<>@,;:\\\"/[]?=").find(c) != kNpos; }
+bool is_tspecial(char c) {
+  return std::string_view("()<>@,;:\\\"/[]?=").find(c) != kNpos;
+}
 
 bool is_token_char(char c) {
   const auto u = static_cast<unsigned char>(c);
   return u > 0x20 && u < 0x7f && !is_tspecial(c);
 }
 
-char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char lower_ascii(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 std::string lower(std::string_view s) {
   std::string r(s);
@@ -109,8 +115,10 @@ class FieldParser {
     if (type.empty() || (pos_ < s_.size() && s_[pos_] == '=')) {
       // No type at all ("filename=x", "", "; name=x"): what follows is parameters.
       fv.valid = false;
-      if (content_type) report_.add("MIME_BAD_CONTENT_TYPE", quote(s_));
-      else bad("missing disposition type in " + quote(s_));
+      if (content_type)
+        report_.add("MIME_BAD_CONTENT_TYPE", quote(s_));
+      else
+        bad("missing disposition type in", s_);
       pos_ = t0;
       if (type.empty()) skip_to_separator();
       parse_params(false);
@@ -139,7 +147,7 @@ class FieldParser {
       } else if (content_type) {
         ok = false;
       } else {
-        bad("junk after disposition type in " + quote(s_));
+        bad("junk after disposition type in", s_);
         skip_to_separator();
       }
     }
@@ -169,9 +177,17 @@ class FieldParser {
     return s_.substr(b, pos_ - b);
   }
 
-  void bad(std::string_view why) {
+  // MIME_BAD_PARAMS with a detail for the first few problems only: a value repeating one
+  // flaw a million times must not cost a string each time.
+  void bad(std::string_view why) { bad_detail(why, nullptr); }
+  void bad(std::string_view why, std::string_view subject) { bad_detail(why, &subject); }
+  void bad_detail(std::string_view why, const std::string_view* subject) {
+    constexpr int kMaxDetails = 8;
+    if (bad_count_ >= kMaxDetails) return;
+    ++bad_count_;
     std::string d(field_);
     d.append(": ").append(why);
+    if (subject) d.append(" ").append(quote(*subject));
     report_.add("MIME_BAD_PARAMS", d);
   }
 
@@ -253,10 +269,10 @@ class FieldParser {
       if (skip_cfws(raw, k, unterminated) == raw.size() && !unterminated) raw = raw.substr(0, k);
     }
     if (raw.empty()) {
-      bad("empty value for " + quote(name));
+      bad("empty value for", name);
     } else if (!std::all_of(raw.begin(), raw.end(), is_token_char)) {
       const bool spaces = std::any_of(raw.begin(), raw.end(), is_wsp);
-      bad(std::string(spaces ? "whitespace" : "specials") + " in unquoted value of " + quote(name));
+      bad(spaces ? "whitespace in unquoted value of" : "specials in unquoted value of", name);
     }
     return std::string(raw);
   }
@@ -270,7 +286,7 @@ class FieldParser {
         need_separator = false;
         continue;
       }
-      if (need_separator) bad("missing ';' before " + quote(s_.substr(pos_, 32)));
+      if (need_separator) bad("missing ';' before", s_.substr(pos_, 32));
       need_separator = true;
       // Name: up to '=', ';', whitespace, a comment or a quote.
       const std::size_t nb = pos_;
@@ -282,7 +298,7 @@ class FieldParser {
       const std::string_view raw_name = s_.substr(nb, pos_ - nb);
       pos_ = cfws(pos_);
       if (raw_name.empty() || pos_ >= s_.size() || s_[pos_] != '=') {
-        bad("parameter without value near " + quote(s_.substr(nb, 32)));
+        bad("parameter without value near", s_.substr(nb, 32));
         if (raw_name.empty() && pos_ < s_.size() && s_[pos_] == '"') {
           std::string ignored;
           read_quoted(ignored);
@@ -291,12 +307,12 @@ class FieldParser {
         continue;
       }
       if (!std::all_of(raw_name.begin(), raw_name.end(), is_token_char))
-        bad("bad parameter name " + quote(raw_name));
+        bad("bad parameter name", raw_name);
       pos_ = cfws(pos_ + 1);
       RawParam p;
       p.name = lower(raw_name);
       if (pos_ < s_.size() && s_[pos_] == '"') {
-        if (!read_quoted(p.value)) bad("unterminated quoted value of " + quote(p.name));
+        if (!read_quoted(p.value)) bad("unterminated quoted value of", p.name);
       } else {
         p.value = read_unquoted(p.name);
       }
@@ -338,7 +354,7 @@ class FieldParser {
         out += v[i];
       }
     }
-    if (broken) bad("bad %-escape in " + quote(name));
+    if (broken) bad("bad %-escape in", name);
     return out;
   }
 
@@ -346,13 +362,13 @@ class FieldParser {
   std::string_view split_ext(std::string_view v, std::string& charset, const std::string& name) {
     const std::size_t q1 = v.find('\'');
     if (q1 == kNpos) {
-      bad("RFC 2231 value without charset'language' in " + quote(name));
+      bad("RFC 2231 value without charset'language' in", name);
       return v;
     }
     charset = lower(v.substr(0, q1));
     const std::size_t q2 = v.find('\'', q1 + 1);
     if (q2 == kNpos) {
-      bad("RFC 2231 value without language quote in " + quote(name));
+      bad("RFC 2231 value without language quote in", name);
       return v.substr(q1 + 1);
     }
     return v.substr(q2 + 1);
@@ -405,7 +421,7 @@ class FieldParser {
         if (section > kMaxSection) break;
       }
       if (digits.size() > 1 && digits[0] == '0')
-        bad("RFC 2231 section with leading zero in " + quote(p.name));
+        bad("RFC 2231 section with leading zero in", p.name);
       it.section = section;
       n = n.substr(0, star);
     }
@@ -486,7 +502,7 @@ class FieldParser {
     for (const RawParam& p : raw_) {
       Item it = split_name(p);
       if (it.section > kMaxSection) {
-        bad("RFC 2231 section number too large in " + quote(p.name));
+        bad("RFC 2231 section number too large in", p.name);
         continue;
       }
       if (it.base.empty()) {
@@ -535,8 +551,10 @@ class FieldParser {
       const std::string* first_value = nullptr;
       for (const Param& p : params) {
         if (p.name != name) continue;
-        if (!first_value) first_value = &p.value;
-        else if (p.value != *first_value) differ = true;
+        if (!first_value)
+          first_value = &p.value;
+        else if (p.value != *first_value)
+          differ = true;
       }
       if (differ) report_.add("MIME_PARAM_2231_CONFLICT", field_ + ": " + quote(name));
     }
@@ -548,6 +566,7 @@ class FieldParser {
   std::string field_;
   std::size_t pos_ = 0;
   bool unterminated_comment_ = false;
+  int bad_count_ = 0;
   std::vector<RawParam> raw_;
 };
 
@@ -559,17 +578,22 @@ std::string unfold(std::string_view raw) {
   while (!raw.empty() && trim_char(raw.back())) raw.remove_suffix(1);
   std::string out;
   out.reserve(raw.size());
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    const char c = raw[i];
-    if (c == '\r' || c == '\n') {
-      std::size_t j = i + 1;
-      if (c == '\r' && j < raw.size() && raw[j] == '\n') ++j;
-      if (j < raw.size() && (raw[j] == ' ' || raw[j] == '\t')) {
-        i = j - 1;  // drop the line break, keep the whitespace
-        continue;
-      }
+  for (std::size_t i = 0; i < raw.size();) {
+    if (raw[i] != '\r' && raw[i] != '\n') {
+      out += raw[i++];
+      continue;
     }
-    out += c;
+    // A run of line breaks (CRLF, LF, bare CR, or a mix a hostile header may use) is
+    // folding when whitespace follows: dropped, the whitespace stays. This also makes
+    // unfold idempotent.
+    std::size_t j = i;
+    while (j < raw.size() && (raw[j] == '\r' || raw[j] == '\n')) ++j;
+    if (j < raw.size() && (raw[j] == ' ' || raw[j] == '\t')) {
+      i = j;
+      continue;
+    }
+    out.append(raw.substr(i, j - i));
+    i = j;
   }
   return out;
 }

@@ -336,6 +336,16 @@ class Parser {
     part(idx).body = body;
     const std::size_t depth = part(idx).depth;
 
+    // A single-part message's body is part "1" (IMAP numbering); decided before any symbol
+    // is raised, so that details name the part the way the tree shows it.
+    if (is_root) {
+      const HeaderField* first = part(idx).header("Content-Type");
+      const std::string t = first ? lower(unfold(first->raw)) : std::string();
+      if (!t.starts_with("multipart/") && !t.starts_with("message/rfc822") &&
+          !t.starts_with("message/global"))
+        part(idx).path = "1";
+    }
+
     // Content-Type: every field, and which one we believe.
     const auto ct_fields = part(idx).all_headers("Content-Type");
     std::vector<FieldValue> cts;
@@ -450,9 +460,7 @@ class Parser {
       }
     }
 
-    if (is_root && part(idx).is_leaf() && !part(idx).is_message() &&
-        !content_type.starts_with("multipart/"))
-      part(idx).path = "1";  // IMAP numbering: a single-part message's body is part 1
+    if (is_root && part(idx).is_leaf()) part(idx).path = "1";
 
     // Build the primary reading.
     if (depth >= limits_.max_depth && (part(idx).is_multipart() || part(idx).is_message())) {
@@ -493,7 +501,8 @@ class Parser {
     } else if (part(idx).is_message()) {
       parse_message_part(idx, body, mode, enc);
     } else {
-      parse_leaf(idx, body, mode, ov);
+      // Sniff for undeclared base64 only when no other reading already decodes the body.
+      parse_leaf(idx, body, mode, ov, fuzzy_enc == Encoding::kNone && other_ctes.empty());
     }
 
     // Views: each other plausible reading of this same entity.
@@ -670,7 +679,7 @@ class Parser {
       add_text_view(idx, body, Origin::kPreamble, "body of a multipart without parts", mode);
     } else {
       std::string_view preamble = body.substr(0, delims.front().content_end);
-      if (!all_blank(preamble))
+      if (worth_a_view(preamble))
         add_text_view(idx, preamble, Origin::kPreamble, "preamble", mode);
       std::size_t n = 0;
       for (std::size_t i = 0; i < delims.size() && !delims[i].close; ++i) {
@@ -688,7 +697,9 @@ class Parser {
         if (!all_blank(epilogue)) {
           report(idx).add("MIME_EPILOGUE_CONTENT",
                           std::to_string(epilogue.size()) + " bytes after the close delimiter");
-          add_text_view(idx, epilogue, Origin::kEpilogue, "epilogue", mode);
+          // A reader that ignores the close delimiter sees one more entity here.
+          const int v = new_view(idx, "epilogue read as an entity", Origin::kEpilogue);
+          if (v >= 0) parse_entity(v, epilogue, mode, nullptr);
         }
       }
     }
@@ -713,6 +724,25 @@ class Parser {
       add_line_mode_view(idx, mode, LineMode::kCrlfOnly,
                          "only CRLF read as a line break");
     }
+  }
+
+  // Nearly every multipart has a one-line preamble ("This is a multi-part message in MIME
+  // format."). A preamble becomes a scannable view only when it could carry something:
+  // it is long, or holds header-like, markup or encoded-looking lines.
+  static bool worth_a_view(std::string_view pre) {
+    if (all_blank(pre)) return false;
+    if (pre.size() > 1024) return true;
+    const std::string l = lower(pre);
+    for (const char* marker : {"content-", "<html", "<script", "begin ", "=ybegin", "binhex"})
+      if (l.find(marker) != std::string::npos) return true;
+    std::size_t run = 0;
+    for (char c : pre) {
+      const bool b64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                       c == '+' || c == '/';
+      run = b64 ? run + 1 : 0;
+      if (run >= 60) return true;
+    }
+    return false;
   }
 
   // The entity's full bytes (headers + body): views re-read it from the top.
@@ -786,7 +816,8 @@ class Parser {
   }
   DecodeStats last_stats_;
 
-  void parse_leaf(int idx, std::string_view body, Mode mode, const Override* ov) {
+  void parse_leaf(int idx, std::string_view body, Mode mode, const Override* ov,
+                  bool sniff_base64 = true) {
     (void)mode;
     Part& p0 = part(idx);
     if (p0.content_type == "application/mac-binhex40" && p0.encoding == Encoding::kNone)
@@ -798,7 +829,7 @@ class Parser {
     const bool padding_middle = enc == Encoding::kBase64 && last_stats_.padding_in_middle;
 
     // An attachment declared 7bit/8bit whose body is pure base64: some clients sniff it.
-    if (enc == Encoding::kNone && !ov && !part(idx).filename.empty() &&
+    if (sniff_base64 && enc == Encoding::kNone && !ov && !part(idx).filename.empty() &&
         looks_like_base64(body, 64)) {
       report(idx).add("MIME_BASE64_UNDECLARED", "attachment body is base64 but not declared so");
       const int v = new_view(idx, "undeclared base64 decoded");

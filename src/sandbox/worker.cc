@@ -57,8 +57,8 @@ void run_worker(int fd, const scan::Scanner& scanner, const WorkerOptions& o) {
     auto req = decode_request(frame.value().payload);
     if (!req) ::_exit(65);
     ScanRequest& r = req.value();
-    if (o.test_hook) o.test_hook(r.bytes);
     try {
+      if (o.test_hook) o.test_hook(r.bytes);
       scan::ScanResult result = scanner.scan(std::move(r.bytes), "");
       ScanReply reply;
       if (r.explain) reply.explain = scan::to_explain(result);

@@ -82,8 +82,8 @@ std::vector<GmimeLeaf> gmime_leaves(std::string_view raw) {
   if (!msg.p) return out;
   walk(g_mime_message_get_mime_part(msg.p), 0, [&](GMimePart* part) {
     GmimeLeaf leaf;
-    char* type = g_mime_content_type_get_mime_type(
-        g_mime_object_get_content_type(GMIME_OBJECT(part)));
+    char* type =
+        g_mime_content_type_get_mime_type(g_mime_object_get_content_type(GMIME_OBJECT(part)));
     if (type) {
       leaf.content_type = type;
       for (char& c : leaf.content_type) c = static_cast<char>(g_ascii_tolower(c));

@@ -29,8 +29,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(b.begin == 0 || text[b.begin - 1] == '\n');
     const std::string_view block = text.substr(b.begin, b.end - b.begin);
     switch (b.kind) {
-      case EmbeddedBlock::Kind::kUuencode: check(block.starts_with("begin ")); break;
-      case EmbeddedBlock::Kind::kYenc: check(block.starts_with("=ybegin ")); break;
+      case EmbeddedBlock::Kind::kUuencode:
+        check(block.starts_with("begin "));
+        break;
+      case EmbeddedBlock::Kind::kYenc:
+        check(block.starts_with("=ybegin "));
+        break;
       case EmbeddedBlock::Kind::kBinHex:
         check(block.find("(This file must be converted with BinHex") != std::string_view::npos);
         break;

@@ -47,8 +47,8 @@ TEST_P(Golden, MatchesReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Mime, Golden, testing::ValuesIn(golden_inputs()),
-                         [](const testing::TestParamInfo<fs::path>& info) {
-                           return info.param.stem().string();
+                         [](const testing::TestParamInfo<fs::path>& p) {
+                           return p.param.stem().string();
                          });
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -119,8 +120,8 @@ std::uint32_t crc32_of(std::string_view s) {
 
 std::string yenc_encode(std::string_view data, std::string_view name) {
   const std::string size = std::to_string(data.size());
-  return "=ybegin line=128 size=" + size + " name=" + std::string(name) + "\r\n" +
-         yenc_data(data) + "=yend size=" + size + " crc32=" + hex8(crc32_of(data)) + "\r\n";
+  return "=ybegin line=128 size=" + size + " name=" + std::string(name) + "\r\n" + yenc_data(data) +
+         "=yend size=" + size + " crc32=" + hex8(crc32_of(data)) + "\r\n";
 }
 
 // Bitwise CRC-16/XMODEM (the decoder uses a table).
@@ -234,7 +235,9 @@ std::string deflate_all(std::string_view in, int window_bits, int level = 6) {
   return out;
 }
 
-std::string gzip(std::string_view in) { return deflate_all(in, 15 + 16); }
+std::string gzip(std::string_view in) {
+  return deflate_all(in, 15 + 16);
+}
 
 // A gzip stream of `n` zero bytes, built without holding them in memory.
 std::string gzip_zeros(std::size_t n) {
@@ -646,9 +649,8 @@ TEST(Yenc, DecodesWithEscapesAndGoodCrc) {
 
 TEST(Yenc, HandWrittenBlock) {
   // "Hi\n": 'H'+42 = 'r', 'i'+42 = 0x93, '\n'+42 = '4'
-  const std::string in =
-      "=ybegin line=128 size=3 name=hi.txt\r\nr\x93\x34\r\n=yend size=3 crc32=" +
-      hex8(crc32_of("Hi\n")) + "\r\n";
+  const std::string in = "=ybegin line=128 size=3 name=hi.txt\r\nr\x93\x34\r\n=yend size=3 crc32=" +
+                         hex8(crc32_of("Hi\n")) + "\r\n";
   const Named r = yenc(in);
   EXPECT_EQ(r.out, "Hi\n");
   EXPECT_EQ(r.name, "hi.txt");
@@ -676,10 +678,11 @@ TEST(Yenc, BadSize) {
 
 TEST(Yenc, MultipartUsesPcrc) {
   const std::string part = "second half";
-  const std::string in = "=ybegin part=2 total=2 line=128 size=22 name=f.bin\r\n"
-                         "=ypart begin=12 end=22\r\n" +
-                         yenc_data(part) + "=yend size=11 part=2 pcrc32=" +
-                         hex8(crc32_of(part)) + " crc32=deadbeef\r\n";
+  const std::string in =
+      "=ybegin part=2 total=2 line=128 size=22 name=f.bin\r\n"
+      "=ypart begin=12 end=22\r\n" +
+      yenc_data(part) + "=yend size=11 part=2 pcrc32=" + hex8(crc32_of(part)) +
+      " crc32=deadbeef\r\n";
   const Named r = yenc(in);
   EXPECT_EQ(r.out, part);
   EXPECT_EQ(r.name, "f.bin");
@@ -713,8 +716,8 @@ Named binhex(std::string_view in, std::size_t max_out = kBig) {
 
 TEST(BinHex, DecodesDataForkWithRunsAndMarkerBytes) {
   std::string data = "Hello, Mac!";
-  data += std::string(300, 'A');     // longer than one run
-  data += "\x90\x90\x90 x \x90";     // marker bytes, literal and in a run
+  data += std::string(300, 'A');  // longer than one run
+  data += "\x90\x90\x90 x \x90";  // marker bytes, literal and in a run
   data += std::string(5, '\0');
   data += pseudo_random(2000, 21);
   const std::string enc = binhex_encode("Read Me", data, "resource fork bytes");
@@ -843,6 +846,27 @@ TEST(Gzip64, TruncatesSmallMaxOut) {
   EXPECT_TRUE(st.truncated);
 }
 
+TEST(Gzip64, ZeroMaxOutStillSeesTheData) {
+  DecodeStats st;
+  EXPECT_EQ(gz64(b64_encode(gzip("x")), st, 0), "");
+  EXPECT_TRUE(st.truncated);
+  EXPECT_FALSE(st.incomplete);
+  DecodeStats st2;  // a member with no data: nothing was cut off
+  EXPECT_EQ(gz64(b64_encode(gzip("")), st2, 0), "");
+  EXPECT_TRUE(clean(st2));
+}
+
+TEST(Gzip64, TrailingGarbageAfterMemberIsIgnored) {
+  DecodeStats st;
+  EXPECT_EQ(gz64(b64_encode(gzip("data") + "garbage!"), st), "data");
+  EXPECT_TRUE(clean(st));
+  DecodeStats st2;  // but a second member that breaks is reported
+  const std::string second = gzip(pseudo_random(1000, 6));
+  EXPECT_EQ(gz64(b64_encode(gzip("data") + second.substr(0, second.size() / 2)), st2).substr(0, 4),
+            "data");
+  EXPECT_TRUE(st2.incomplete);
+}
+
 TEST(Gzip64, CorruptTrailerIsBadChecksum) {
   std::string z = gzip("some text that is compressed");
   z[z.size() - 6] ^= 1;  // inside the CRC-32 of the gzip trailer
@@ -874,13 +898,54 @@ TEST(Gzip64, Base64LeniencyIsReported) {
   EXPECT_EQ(st.junk_bytes, 1u);
 }
 
+// ---- all decoders: a smaller max_out gives a prefix, truncated exactly when bytes were cut
+
+TEST(AllDecoders, SmallerMaxOutGivesPrefixAndTruncatedFlag) {
+  const std::string data = pseudo_random(300, 12) + std::string(200, 'z');
+  using Decoder = std::function<void(std::size_t, std::string&, DecodeStats&)>;
+  const std::string b64_text = b64_encode(data);
+  const std::string qp_text = "a=3Db\r\nsoft=\r\nline  \r\n" + std::string(100, 'q');
+  const std::string uu_text = uu_encode(data, "f", "\n");
+  const std::string y_text = yenc_encode(data, "f");
+  const std::string hqx_text = binhex_encode("f", data, "rsrc");
+  const std::string gz_text = b64_encode(gzip(data) + gzip(data));
+  std::string name;
+  const std::vector<std::pair<const char*, Decoder>> decoders = {
+      {"base64", [&](std::size_t m, std::string& o,
+                     DecodeStats& s) { decode_base64(b64_text, Base64Mode::kContinue, m, o, s); }},
+      {"qp", [&](std::size_t m, std::string& o, DecodeStats& s) { decode_qp(qp_text, m, o, s); }},
+      {"uu", [&](std::size_t m, std::string& o,
+                 DecodeStats& s) { decode_uuencode(uu_text, m, o, name, s); }},
+      {"yenc",
+       [&](std::size_t m, std::string& o, DecodeStats& s) { decode_yenc(y_text, m, o, name, s); }},
+      {"binhex", [&](std::size_t m, std::string& o,
+                     DecodeStats& s) { decode_binhex(hqx_text, m, o, name, s); }},
+      {"gzip64",
+       [&](std::size_t m, std::string& o, DecodeStats& s) { decode_gzip64(gz_text, m, o, s); }},
+  };
+  for (const auto& [what, decode] : decoders) {
+    std::string full;
+    DecodeStats fs;
+    decode(kBig, full, fs);
+    ASSERT_FALSE(fs.truncated) << what;
+    ASSERT_GT(full.size(), 100u) << what;
+    for (std::size_t cap = 0; cap <= full.size() + 1; ++cap) {
+      std::string out = "pre";  // the cap counts only this call's bytes
+      DecodeStats st;
+      decode(cap, out, st);
+      ASSERT_EQ(out, "pre" + full.substr(0, cap)) << what << " cap " << cap;
+      ASSERT_EQ(st.truncated, full.size() > cap) << what << " cap " << cap;
+    }
+  }
+}
+
 // ---- embedded blocks --------------------------------------------------------------------
 
 TEST(Embedded, FindsUuencodeAndYencInMixedText) {
   const std::string uu_block = uu_encode("payload one", "one.exe", "\r\n");
   const std::string y_block = yenc_encode("payload two", "two.exe");
-  const std::string text = "Hello,\r\nbegin the meeting at 10.\r\n" + uu_block +
-                           "middle text\r\n" + y_block + "bye\r\n";
+  const std::string text =
+      "Hello,\r\nbegin the meeting at 10.\r\n" + uu_block + "middle text\r\n" + y_block + "bye\r\n";
   const auto blocks = find_embedded_blocks(text, 10);
   ASSERT_EQ(blocks.size(), 2u);
   EXPECT_EQ(blocks[0].kind, EmbeddedBlock::Kind::kUuencode);
@@ -912,7 +977,8 @@ TEST(Embedded, FindsBinHexWithLfLines) {
   EXPECT_EQ(blocks[0].kind, EmbeddedBlock::Kind::kBinHex);
   EXPECT_EQ(blocks[0].begin, text.find("(This"));
   EXPECT_EQ(blocks[0].end, text.find("thanks"));
-  const Named r = binhex(std::string_view(text).substr(blocks[0].begin, blocks[0].end - blocks[0].begin));
+  const Named r =
+      binhex(std::string_view(text).substr(blocks[0].begin, blocks[0].end - blocks[0].begin));
   EXPECT_EQ(r.out, "mac data");
 }
 
@@ -930,8 +996,8 @@ TEST(Embedded, RespectsMaxBlocksAndIgnoresProse) {
   EXPECT_EQ(find_embedded_blocks(text, 3).size(), 3u);
   EXPECT_EQ(find_embedded_blocks(text, 0).size(), 0u);
   EXPECT_EQ(find_embedded_blocks(text, 100).size(), 5u);
-  EXPECT_TRUE(find_embedded_blocks("begin 644\nbegin 64 x\nbegin 12345 x\n begin 644 x\n", 10)
-                  .empty());
+  EXPECT_TRUE(
+      find_embedded_blocks("begin 644\nbegin 64 x\nbegin 12345 x\n begin 644 x\n", 10).empty());
   EXPECT_TRUE(find_embedded_blocks("", 10).empty());
 }
 

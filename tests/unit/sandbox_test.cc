@@ -33,6 +33,7 @@ const std::string kEvasive =
 
 void trigger(std::string_view msg) {
   if (msg.find("TRIGGER:crash") != std::string_view::npos) __builtin_trap();
+  if (msg.find("TRIGGER:abort") != std::string_view::npos) std::abort();
   if (msg.find("TRIGGER:hang") != std::string_view::npos) {
     volatile unsigned spin = 0;
     for (;;) spin = spin + 1u;
@@ -148,6 +149,7 @@ TEST_P(Hostile, ContainedCountedRetriedThenUnscannable) {
 INSTANTIATE_TEST_SUITE_P(
     Triggers, Hostile,
     testing::Values(Trigger{"crash", &sandbox::SandboxStats::crashes},
+                    Trigger{"abort", &sandbox::SandboxStats::crashes},
                     Trigger{"hang", &sandbox::SandboxStats::timeouts},
                     Trigger{"alloc", &sandbox::SandboxStats::out_of_memory},
                     Trigger{"open", &sandbox::SandboxStats::seccomp_kills},
