@@ -77,7 +77,7 @@ int run_scan(const ScanOptions& options) {
       d.verdict = std::move(r.verdict);
       return d;
     }
-    sandbox::Outcome o = pool->scan(lane, job.bytes, options.explain);
+    sandbox::Outcome o = pool->scan(lane, job.bytes, options.explain, job.origin);
     if (o.ok) {
       d.verdict = std::move(o.reply.verdict);
       d.explain = std::move(o.reply.explain);

@@ -10,9 +10,9 @@
 //    <br data-bw-t=NAME ...> marker carrying only the attributes we read, so gumbo still
 //    decodes entities but builds no nesting, and a small open-element model of our own
 //    (bounded look-back, amortised pops) restores the structure.
-// gumbo allocates through a tracking arena: its memory is capped (longjmp out when a cap is
-// hit, then flat mode), and the tree is freed block by block, since gumbo_destroy_output
-// recurses once per nesting level.
+// gumbo allocates through a tracking arena: its memory and CPU time are capped (longjmp out
+// of the parse when a cap is hit, then flat mode), and the tree is freed block by block,
+// since gumbo_destroy_output recurses once per nesting level.
 #include "mime/html.h"
 
 #include <gumbo.h>
@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -44,6 +45,9 @@ constexpr std::size_t kTreeAllocPerByte = 48;  // cumulative gumbo allocation pe
 constexpr std::size_t kTreeAllocBase = 32u << 20;
 constexpr std::size_t kTreeAllocMax = 768u << 20;
 constexpr std::size_t kFlatAllocMax = 256u << 20;  // per chunk; cannot be reached in practice
+// gumbo runs at ~40 ns/byte on mail; ten times that (plus a base) means a slow path.
+constexpr std::int64_t kTreeCpuBaseNs = 200'000'000;
+constexpr std::int64_t kTreeCpuPerByteNs = 400;
 
 // ---------------------------------------------------------------------------------------
 // Small helpers
@@ -785,9 +789,20 @@ class Extractor {
 // gumbo's allocator: every block is on a list, so a parse can be abandoned or freed without
 // gumbo's recursive destructor, and the cumulative allocation is capped.
 
+std::int64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 class Arena {
  public:
-  explicit Arena(std::size_t budget) : budget_(budget) { head_.prev = head_.next = &head_; }
+  // `cpu_limit_ns` (0: none) is a last resort against gumbo slow paths the pre-scan does not
+  // foresee: this thread's CPU time is checked every 256 allocations.
+  Arena(std::size_t budget, std::int64_t cpu_limit_ns)
+      : budget_(budget), deadline_(cpu_limit_ns > 0 ? thread_cpu_ns() + cpu_limit_ns : 0) {
+    head_.prev = head_.next = &head_;
+  }
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
   ~Arena() { release(); }
@@ -806,6 +821,8 @@ class Arena {
     Arena* arena = static_cast<Arena*>(userdata);
     arena->used_ += size + sizeof(Block);
     if (arena->used_ > arena->budget_) std::longjmp(arena->jump_, 1);
+    if (arena->deadline_ != 0 && (++arena->calls_ & 255) == 0 && thread_cpu_ns() > arena->deadline_)
+      std::longjmp(arena->jump_, 1);
     Block* b = static_cast<Block*>(std::malloc(sizeof(Block) + size));
     if (b == nullptr) std::longjmp(arena->jump_, 1);
     b->next = arena->head_.next;
@@ -844,6 +861,8 @@ class Arena {
   Block head_{};
   std::size_t used_ = 0;
   std::size_t budget_;
+  std::int64_t deadline_;
+  std::uint32_t calls_ = 0;
   std::jmp_buf jump_;
 };
 
@@ -1152,6 +1171,7 @@ class FlatModel {
 
   struct Entry {
     GumboTag tag;
+    bool closed;       // ended by a misnested end tag: goes once it is on top again
     std::string name;  // only for unknown tags
   };
 
@@ -1191,7 +1211,7 @@ class FlatModel {
           pop_one(pop);
         break;
       case GUMBO_TAG_A:
-        close_near({GUMBO_TAG_A}, {}, pop);
+        if (counts_[GUMBO_TAG_A] > 0) end_formatting(GUMBO_TAG_A, pop);  // as gumbo does
         break;
       case GUMBO_TAG_H1:
       case GUMBO_TAG_H2:
@@ -1218,7 +1238,8 @@ class FlatModel {
   }
 
   void push(GumboTag tag, std::string_view name) {
-    stack_.push_back(Entry{tag, tag == GUMBO_TAG_UNKNOWN ? std::string(name) : std::string()});
+    stack_.push_back(
+        Entry{tag, false, tag == GUMBO_TAG_UNKNOWN ? std::string(name) : std::string()});
     ++counts_[tag];
   }
 
@@ -1226,15 +1247,19 @@ class FlatModel {
   template <typename Pop>
   void end(GumboTag tag, std::string_view name, Pop&& pop) {
     if (tag == GUMBO_TAG_HTML || tag == GUMBO_TAG_BODY) return;
+    if (is_formatting(tag)) {
+      end_formatting(tag, pop);
+      return;
+    }
     if (tag != GUMBO_TAG_UNKNOWN) {
       if (counts_[tag] > 0) pop_through(tag, pop);
       return;
     }
     const std::size_t n = std::min(stack_.size(), kLookback);
     for (std::size_t i = 1; i <= n; ++i) {
-      if (stack_[stack_.size() - i].tag == GUMBO_TAG_UNKNOWN &&
-          stack_[stack_.size() - i].name == name) {
-        for (std::size_t k = 0; k < i; ++k) pop_one(pop);
+      const Entry& e = stack_[stack_.size() - i];
+      if (e.tag == GUMBO_TAG_UNKNOWN && !e.closed && e.name == name) {
+        truncate(stack_.size() - i, pop);
         return;
       }
     }
@@ -1292,20 +1317,67 @@ class FlatModel {
     return kSet.has(t);
   }
 
+  static bool is_formatting(GumboTag t) {
+    static constexpr TagSet kSet{GUMBO_TAG_A,  GUMBO_TAG_B,     GUMBO_TAG_BIG,    GUMBO_TAG_CODE,
+                                 GUMBO_TAG_EM, GUMBO_TAG_FONT,  GUMBO_TAG_I,      GUMBO_TAG_NOBR,
+                                 GUMBO_TAG_S,  GUMBO_TAG_SMALL, GUMBO_TAG_STRIKE, GUMBO_TAG_STRONG,
+                                 GUMBO_TAG_TT, GUMBO_TAG_U};
+    return kSet.has(t);
+  }
+
+  // Roughly gumbo's "special" elements: the blocks the adoption agency cannot close.
+  static bool is_special(GumboTag t) { return is_block(t) || closes_p(t) || is_scope_boundary(t); }
+
+  // The adoption agency, simplified: with only inline elements above it a formatting
+  // element closes them and itself; with a block above, gumbo keeps that block open (moved
+  // under a clone of the element), so here the element just ends when it is on top again.
+  // Beyond kLookback the end tag is ignored, which only overestimates the depth.
   template <typename Pop>
-  void pop_one(Pop&& pop) {
-    --counts_[stack_.back().tag];
+  void end_formatting(GumboTag tag, Pop&& pop) {
+    const std::size_t n = std::min(stack_.size(), kLookback);
+    bool block_above = false;
+    for (std::size_t i = 1; i <= n; ++i) {
+      Entry& e = stack_[stack_.size() - i];
+      if (e.tag == tag && !e.closed) {
+        if (block_above) {
+          e.closed = true;
+          --counts_[tag];
+        } else {
+          truncate(stack_.size() - i, pop);
+        }
+        return;
+      }
+      if (is_special(e.tag)) block_above = true;
+    }
+  }
+
+  // Pops down to `size` entries, then any closed entries that come to the top.
+  template <typename Pop>
+  void truncate(std::size_t size, Pop&& pop) {
+    while (stack_.size() > size) pop_raw(pop);
+    while (!stack_.empty() && stack_.back().closed) pop_raw(pop);
+  }
+
+  template <typename Pop>
+  void pop_raw(Pop&& pop) {
+    if (!stack_.back().closed) --counts_[stack_.back().tag];
     stack_.pop_back();
     pop();
   }
 
   template <typename Pop>
+  void pop_one(Pop&& pop) {
+    truncate(stack_.size() - 1, pop);
+  }
+
+  template <typename Pop>
   void pop_through(GumboTag tag, Pop&& pop) {
     while (!stack_.empty()) {
-      const bool last = stack_.back().tag == tag;
-      pop_one(pop);
-      if (last) return;
+      const bool last = stack_.back().tag == tag && !stack_.back().closed;
+      pop_raw(pop);
+      if (last) break;
     }
+    truncate(stack_.size(), pop);
   }
 
   template <typename Pop>
@@ -1321,9 +1393,10 @@ class FlatModel {
                   Pop&& pop) {
     const std::size_t n = std::min(stack_.size(), kLookback);
     for (std::size_t i = 1; i <= n; ++i) {
-      const GumboTag t = stack_[stack_.size() - i].tag;
-      if (std::find(targets.begin(), targets.end(), t) != targets.end()) {
-        for (std::size_t k = 0; k < i; ++k) pop_one(pop);
+      const Entry& e = stack_[stack_.size() - i];
+      const GumboTag t = e.tag;
+      if (!e.closed && std::find(targets.begin(), targets.end(), t) != targets.end()) {
+        truncate(stack_.size() - i, pop);
         return;
       }
       if (is_scope_boundary(t) || std::find(stops.begin(), stops.end(), t) != stops.end()) return;
@@ -1506,7 +1579,7 @@ HtmlResult run_flat(std::string_view html, Extractor& ex) {
   static constexpr std::string_view kPrefix = "<body>";
   std::string chunk(kPrefix);
   const auto flush = [&] {
-    Arena arena(kFlatAllocMax);
+    Arena arena(kFlatAllocMax, 0);
     if (const GumboOutput* out = arena.parse(chunk)) walk_flat(out->document, model, ex);
     chunk.assign(kPrefix);
   };
@@ -1528,7 +1601,7 @@ HtmlResult html_to_text(std::string_view utf8_html, std::size_t max_text, std::s
   if (scan.depth_work <= kDepthWorkPerByte * n + kDepthWorkBase &&
       scan.max_attrs <= kMaxTreeAttrs) {
     const std::size_t budget = std::min(kTreeAllocMax, kTreeAllocPerByte * n + kTreeAllocBase);
-    Arena arena(budget);
+    Arena arena(budget, kTreeCpuBaseNs + kTreeCpuPerByteNs * static_cast<std::int64_t>(n));
     if (const GumboOutput* out = arena.parse(utf8_html)) {
       Extractor ex(max_text, max_links, link_budget);
       walk_tree(out->document, ex);

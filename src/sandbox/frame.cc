@@ -147,6 +147,7 @@ std::string encode_request(const ScanRequest& r) {
   std::string out;
   out.reserve(r.bytes.size() + 8);
   put_u32(out, r.explain ? 1 : 0);
+  put_str(out, r.origin);
   put_str(out, r.bytes);
   return out;
 }
@@ -156,6 +157,7 @@ Result<ScanRequest> decode_request(std::string_view payload) {
   ScanRequest req;
   const std::uint32_t flags = r.u32();
   req.explain = flags & 1;
+  req.origin = r.str();
   req.bytes = r.str();
   if (!r.done() || flags > 1) return Error{"malformed scan request"};
   return req;

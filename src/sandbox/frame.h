@@ -41,6 +41,7 @@ Result<Frame> read_frame(int fd, std::size_t max_payload, Deadline deadline);
 
 struct ScanRequest {
   bool explain = false;
+  std::string origin;  // where the message came from, for the explanation
   std::string bytes;
 };
 std::string encode_request(const ScanRequest& r);

@@ -47,9 +47,10 @@ std::string load_seccomp() {
     rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc, 0);
   }
   // abort() signals itself; a signal to any other process is refused.
-  const auto self = static_cast<scmp_datum_t>(::getpid());
-  rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_EQ, self));
-  rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, SCMP_A0(SCMP_CMP_EQ, self));
+  // (SCMP_A0 is a C compound literal; spelled out for C++.)
+  const scmp_arg_cmp only_self{0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid()), 0};
+  rc |= seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, &only_self);
+  rc |= seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, &only_self);
   // fstat on an inherited descriptor is harmless and glibc's stdio asks for it.
   rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fstat), 0);
   rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 0);

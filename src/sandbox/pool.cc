@@ -104,10 +104,11 @@ void WorkerPool::retire(Lane& lane, Fate fate) {
   lane.pid = -1;
 }
 
-Outcome WorkerPool::scan(std::size_t lane_index, const std::string& bytes, bool explain) {
+Outcome WorkerPool::scan(std::size_t lane_index, const std::string& bytes, bool explain,
+                         const std::string& origin) {
   Lane& lane = lanes_.at(lane_index);
   Outcome out;
-  const std::string request = encode_request(ScanRequest{explain, bytes});
+  const std::string request = encode_request(ScanRequest{explain, origin, bytes});
   // A reply holds a verdict and maybe an explanation: bounded by the message's own size
   // several times over, plus room for many symbols.
   const std::size_t max_reply = 8 * bytes.size() + (16u << 20);

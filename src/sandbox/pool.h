@@ -62,7 +62,8 @@ class WorkerPool {
   std::size_t lanes() const { return lanes_.size(); }
 
   // Scans in lane `lane`. Safe to call concurrently for distinct lanes.
-  Outcome scan(std::size_t lane, const std::string& bytes, bool explain);
+  Outcome scan(std::size_t lane, const std::string& bytes, bool explain,
+               const std::string& origin = {});
 
   SandboxStats stats() const;
   pid_t worker_pid(std::size_t lane) const;  // for tests and diagnostics; -1 if none

@@ -59,7 +59,7 @@ void run_worker(int fd, const scan::Scanner& scanner, const WorkerOptions& o) {
     ScanRequest& r = req.value();
     try {
       if (o.test_hook) o.test_hook(r.bytes);
-      scan::ScanResult result = scanner.scan(std::move(r.bytes), "");
+      scan::ScanResult result = scanner.scan(std::move(r.bytes), r.origin);
       ScanReply reply;
       if (r.explain) reply.explain = scan::to_explain(result);
       reply.verdict = std::move(result.verdict);

@@ -27,7 +27,6 @@
 
 namespace fs = std::filesystem;
 using bulwark::mime::Message;
-using bulwark::mime::Origin;
 using bulwark::mime::Part;
 
 namespace {
@@ -46,7 +45,7 @@ std::vector<CorpusFile> corpus_files(std::string& dir) {
   if (dir.empty() || !fs::is_directory(dir)) return out;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     if (!e.is_regular_file() || e.path().extension() != ".eml") continue;
-    const std::string rel = fs::relative(e.path(), dir).string();
+    const std::string rel = fs::relative(e.path().parent_path(), dir).string();
     out.push_back({e.path(), rel.find("spam") != std::string::npos});
   }
   std::sort(out.begin(), out.end(),

@@ -50,13 +50,38 @@ bool reference_utf8(std::string_view s) {
   return true;
 }
 
-constexpr std::string_view kLabels[] = {
-    "",           "utf-8",      "us-ascii",    "iso-8859-1",   "windows-1252", "shift_jis",
-    "x-sjis",     "euc-jp",     "iso-2022-jp", "gb2312",       "gbk",          "gb18030",
-    "big5",       "euc-kr",     "ks_c_5601-1987", "koi8-r",    "koi8-u",       "utf-16",
-    "utf-16le",   "utf-16be",   "utf-32",      "utf-7",        "hz-gb-2312",   "iso-8859-8-i",
-    "windows-1251", "windows-1255", "iso-8859-15", "ibm037",    "x-unknown",    "utf8",
-    "iso-2022-kr", "macintosh"};
+constexpr std::string_view kLabels[] = {"",
+                                        "utf-8",
+                                        "us-ascii",
+                                        "iso-8859-1",
+                                        "windows-1252",
+                                        "shift_jis",
+                                        "x-sjis",
+                                        "euc-jp",
+                                        "iso-2022-jp",
+                                        "gb2312",
+                                        "gbk",
+                                        "gb18030",
+                                        "big5",
+                                        "euc-kr",
+                                        "ks_c_5601-1987",
+                                        "koi8-r",
+                                        "koi8-u",
+                                        "utf-16",
+                                        "utf-16le",
+                                        "utf-16be",
+                                        "utf-32",
+                                        "utf-7",
+                                        "hz-gb-2312",
+                                        "iso-8859-8-i",
+                                        "windows-1251",
+                                        "windows-1255",
+                                        "iso-8859-15",
+                                        "ibm037",
+                                        "x-unknown",
+                                        "utf8",
+                                        "iso-2022-kr",
+                                        "macintosh"};
 
 }  // namespace
 
