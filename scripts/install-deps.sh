@@ -13,6 +13,8 @@ packages=(
   # tests, fuzzing, benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   libgmime-3.0-dev libglib2.0-dev
+  # benchmarks and hardening checks
+  time bc binutils
   tar
 )
 
