@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/escape.h"
+#include "core/symbol.h"
 #include "mime/charset.h"
 
 namespace bulwark::mime {
@@ -391,16 +392,22 @@ class FieldParser {
   // (except a boundary, which must keep the exact bytes the body lines use).
   std::string plain_value(const std::string& name, const std::string& value) {
     if (name == "boundary") return value;
-    if ((name == "name" || name == "filename") && value.find("=?") != kNpos) {
-      std::string decoded = decode_encoded_words(value, report_);
-      if (decoded != value) report_.add("MIME_ENCODED_WORD_IN_PARAM", field_ + ": " + quote(name));
-      return decoded;
+    std::string text = value;
+    if (!is_valid_utf8(value)) {
+      report_.add("MIME_HEADER_8BIT", field_ + ": parameter " + quote(name));
+      charset_to_utf8(value, "windows-1252", text);
     }
-    if (is_valid_utf8(value)) return value;
-    report_.add("MIME_HEADER_8BIT", field_ + ": parameter " + quote(name));
-    std::string out;
-    charset_to_utf8(value, "windows-1252", out);
-    return out;
+    if ((name == "name" || name == "filename") && value.find("=?") != kNpos) {
+      SymbolSet scratch;
+      std::string decoded = decode_encoded_words(value, Report{scratch, {}});
+      for (const Symbol& sym : scratch.all())
+        if (sym.name != "MIME_HEADER_8BIT") report_.add(sym.name, sym.detail);  // said above
+      if (decoded != text) {
+        report_.add("MIME_ENCODED_WORD_IN_PARAM", field_ + ": " + quote(name));
+        return decoded;
+      }
+    }
+    return text;
   }
 
   Item split_name(const RawParam& p) {

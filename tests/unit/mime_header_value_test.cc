@@ -418,6 +418,17 @@ TEST(Rfc2231, EncodedWordsInPlainValues) {
                     e.report);
   EXPECT_TRUE(e.has("MIME_ENCODED_WORD_IN_PARAM"));
   EXPECT_FALSE(e.has("MIME_PARAM_2231_CONFLICT"));
+  // "=?" that is no encoded-word: nothing decoded, nothing reported as one.
+  Ctx g;
+  const FieldValue n = parse_disposition("attachment; filename=\"caf\xE9 =?.txt\"", g.report);
+  EXPECT_EQ(n.param("filename")->value, "caf\xC3\xA9 =?.txt");
+  EXPECT_TRUE(g.has("MIME_HEADER_8BIT"));
+  EXPECT_FALSE(g.has("MIME_ENCODED_WORD_IN_PARAM"));
+  Ctx h;
+  const FieldValue u = parse_disposition("attachment; filename=\"=?utf-8?q?abc.txt\"", h.report);
+  EXPECT_EQ(u.param("filename")->value, "=?utf-8?q?abc.txt");
+  EXPECT_TRUE(h.has("MIME_ENCODED_WORD_BAD"));
+  EXPECT_FALSE(h.has("MIME_ENCODED_WORD_IN_PARAM"));
   // Boundaries and other parameters are never decoded.
   Ctx f;
   const FieldValue b = parse_content_type("multipart/mixed; boundary=\"=?x?q?y?=\"", f.report);
