@@ -23,8 +23,8 @@ for bin in "${targets[@]}"; do
     tail -30 "$build/fuzz-work/$short.log"
     failed=$((failed + 1))
   else
-    runs=$(grep -oE '#[0-9]+' "$build/fuzz-work/$short.log" | tail -1)
-    echo "fuzz: $name ok (${seconds}s, ${runs#\#} runs, $(ls "$seeds" | wc -l) seeds)"
+    runs=$(grep -oE "Done [0-9]+ runs" "$build/fuzz-work/$short.log" | grep -oE "[0-9]+")
+    echo "fuzz: $name ok (${seconds}s, ${runs:-?} runs, $(ls "$seeds" | wc -l) seeds)"
   fi
 done
 [ $failed -eq 0 ] || { echo "fuzz: $failed target(s) failed"; exit 1; }

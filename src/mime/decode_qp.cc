@@ -79,10 +79,13 @@ bool decode_segment(const char* p, const char* end, Sink& sink, DecodeStats& sta
       if (!sink.put(byte)) return false;
       p = eq + 3;
     } else {
-      // Clients show a broken escape as it is; so do we, and say so.
+      // Clients show a broken escape as it is; so do we, and say so. The byte after the
+      // '=' is kept with it (RFC 2045 6.7 note 2), so "==3D" stays "==3D" as GMime
+      // and Thunderbird show it, instead of turning its tail into an escape.
       stats.broken_escapes = true;
-      if (!sink.put('=')) return false;
-      p = eq + 1;
+      const std::size_t keep = eq + 1 < end ? 2 : 1;
+      if (!sink.put(eq, keep)) return false;
+      p = eq + keep;
     }
   }
   return true;

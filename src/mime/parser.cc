@@ -10,9 +10,8 @@
 #include <cstring>
 
 #include "core/escape.h"
-#include "mime/charset.h"
 #include "mime/decode.h"
-#include "mime/url.h"
+#include "mime/text.h"
 
 namespace bulwark::mime {
 
@@ -41,7 +40,7 @@ struct Override {
   bool has_boundary = false;
   Encoding force_encoding = Encoding::kNone;  // decode as this though declared otherwise
   bool has_force_encoding = false;
-  bool base64_stop_at_padding = false;
+  bool base64_continue_after_padding = false;
   bool decode_container = false;  // decode a multipart's declared (forbidden) encoding
 };
 
@@ -451,7 +450,8 @@ class Parser {
       if (p.names.size() > 1) {
         if (filename_names > 1)
           report(idx).add("MIME_DUP_FILENAME", "filename given with different values");
-        if (filename_names >= 1 && p.names.size() > filename_names)
+        if (filename_names >= 1 && p.names.size() > filename_names &&
+            !same_file_name(p.names[0], p.names[filename_names]))
           report(idx).add("MIME_NAME_MISMATCH", "filename '" + escape_for_display(p.names[0]) +
                                                     "' vs name '" +
                                                     escape_for_display(p.names[filename_names]) + "'");
@@ -585,6 +585,16 @@ class Parser {
     const Param* fb = b.param("filename");
     if (fa && fb && fa->value != fb->value) return false;
     return true;
+  }
+
+  // "PATCH" and "patch", or "C:\\x\\a.doc" and "a.doc", name the same file for every
+  // client; only a real difference (another extension, another name) is suspicious.
+  static bool same_file_name(std::string_view a, std::string_view b) {
+    auto base = [](std::string_view n) {
+      const std::size_t cut = n.find_last_of("/\\");
+      return cut == std::string_view::npos ? n : n.substr(cut + 1);
+    };
+    return iequals(base(a), base(b));
   }
 
   void add_name(int idx, const std::string& name) {
@@ -778,7 +788,7 @@ class Parser {
 
   // ---- leaves -----------------------------------------------------------------------
 
-  std::string_view decode(int idx, std::string_view body, Encoding enc, bool stop_at_padding) {
+  std::string_view decode(int idx, std::string_view body, Encoding enc, bool continue_after_padding) {
     if (enc == Encoding::kNone) return body;
     const std::size_t budget = decode_budget();
     std::string& out = arena();
@@ -787,7 +797,7 @@ class Parser {
     std::string name;
     switch (enc) {
       case Encoding::kBase64:
-        decode_base64(body, stop_at_padding ? Base64Mode::kStopAtPadding : Base64Mode::kContinue,
+        decode_base64(body, continue_after_padding ? Base64Mode::kContinue : Base64Mode::kStopAtPadding,
                       budget, out, st);
         break;
       case Encoding::kQuotedPrintable: decode_qp(body, budget, out, st); break;
@@ -805,6 +815,7 @@ class Parser {
     if (enc == Encoding::kBase64) {
       if (st.junk_bytes) r.add("MIME_BASE64_JUNK", std::to_string(st.junk_bytes) + " bytes outside the alphabet");
       if (st.padding_in_middle) r.add("MIME_BASE64_PADDING_MIDDLE", "data after '=' padding");
+      if (st.bad_padding) r.add("MIME_BASE64_BAD_PADDING", "missing or extra '=' padding");
     }
     if (enc == Encoding::kQuotedPrintable && st.broken_escapes)
       r.add("MIME_QP_BROKEN_ESCAPE", "'=' not followed by two hex digits");
@@ -823,8 +834,8 @@ class Parser {
     if (p0.content_type == "application/mac-binhex40" && p0.encoding == Encoding::kNone)
       p0.encoding = Encoding::kBinHex;
     const Encoding enc = part(idx).encoding;
-    const bool stop = ov && ov->base64_stop_at_padding;
-    const std::string_view payload = decode(idx, body, enc, stop);
+    const bool go_on = ov && ov->base64_continue_after_padding;
+    const std::string_view payload = decode(idx, body, enc, go_on);
     part(idx).payload = payload;
     const bool padding_middle = enc == Encoding::kBase64 && last_stats_.padding_in_middle;
 
@@ -841,46 +852,18 @@ class Parser {
       }
     }
     if (padding_middle && !ov) {
-      const int v = new_view(idx, "base64 decoding stopped at the first padding");
+      // RFC 2045 6.8 and GMime end the data at the padding; decoders that go on (some
+      // clients, and tools that join concatenated base64) see more.
+      const int v = new_view(idx, "base64 decoding continued after the padding");
       if (v >= 0) {
         Override o;
-        o.base64_stop_at_padding = true;
+        o.base64_continue_after_padding = true;
         parse_entity(v, whole_entity(idx), mode, &o);
       }
     }
 
-    if (part(idx).is_text()) extract_text(idx);
-
     if (options_.find_embedded && part(idx).is_text() && part(idx).origin != Origin::kEmbedded)
       find_embedded(idx);
-  }
-
-  void extract_text(int idx) {
-    Part& p = part(idx);
-    const bool attachment = p.disposition == "attachment";
-    const Report r = report(idx);
-    TextResult t = to_utf8(p.payload, p.charset, options_.detect_charset, r);
-    p.text_charset = std::move(t.charset);
-    if (p.content_type == "text/html" && options_.html_to_text) {
-      HtmlResult h = html_to_text(t.utf8, limits_.max_decoded_bytes, 10000);
-      Part& q = part(idx);
-      q.text = std::move(h.text);
-      q.links = std::move(h.links);
-      if (h.hidden_text_bytes > 0)
-        r.add("HTML_HIDDEN_TEXT", std::to_string(h.hidden_text_bytes) + " bytes of hidden text");
-      if (h.password_input) r.add("HTML_PASSWORD_FORM", "a form asks for a password");
-      if (h.script_count > 0) r.add("HTML_SCRIPT", std::to_string(h.script_count) + " scripts");
-      for (const Link& l : q.links)
-        if (m_.urls.size() < 10000) m_.urls.push_back(l.url);
-    } else {
-      p.text = std::move(t.utf8);
-    }
-    if (!attachment || part(idx).content_type == "text/plain") {
-      for (auto& u : find_urls(part(idx).text, 1000))
-        if (m_.urls.size() < 10000 &&
-            std::find(m_.urls.begin(), m_.urls.end(), u) == m_.urls.end())
-          m_.urls.push_back(std::move(u));
-    }
   }
 
   void find_embedded(int idx) {
@@ -933,7 +916,7 @@ class Parser {
 
 }  // namespace
 
-Message parse_message(std::string raw, const MimeLimits& limits, const MimeConfig& options) {
+Message parse_structure(std::string raw, const MimeLimits& limits, const MimeConfig& options) {
   Message m;
   m.raw = std::move(raw);
   m.parts.reserve(8);
@@ -946,6 +929,12 @@ Message parse_message(std::string raw, const MimeLimits& limits, const MimeConfi
     bytes = bytes.substr(0, limits.max_message_bytes);
   }
   Parser(m, limits, options).run(bytes);
+  return m;
+}
+
+Message parse_message(std::string raw, const MimeLimits& limits, const MimeConfig& options) {
+  Message m = parse_structure(std::move(raw), limits, options);
+  extract_text(m, limits, options);
   return m;
 }
 

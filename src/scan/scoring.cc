@@ -33,11 +33,12 @@ const std::vector<SymbolInfo>& all_symbols() {
       {"MIME_CTE_ON_MULTIPART", 2.0, "mime", "A multipart declares a transfer encoding, which RFC 2045 forbids."},
       {"MIME_MESSAGE_ENCODED", 1.0, "mime", "A message/rfc822 part is base64 or QP encoded, which RFC 2046 forbids."},
       {"MIME_BASE64_UNDECLARED", 2.0, "mime", "An attachment body is base64 but not declared so."},
-      {"MIME_BASE64_PADDING_MIDDLE", 2.0, "mime", "Base64 data continues after '=' padding: decoders disagree."},
+      {"MIME_BASE64_PADDING_MIDDLE", 2.0, "mime", "Base64 data continues after '=' padding: decoders disagree (a view decodes the rest)."},
       {"MIME_MULTIPART_NO_BOUNDARY", 2.0, "mime", "A multipart without a boundary parameter."},
       {"MIME_EPILOGUE_CONTENT", 0.5, "mime", "Content after the close delimiter."},
       // Sloppiness: broken, but common in old or careless mailers.
       {"MIME_BASE64_JUNK", 1.0, "mime", "Base64 with bytes outside its alphabet."},
+      {"MIME_BASE64_BAD_PADDING", 0.2, "mime", "Base64 whose last group lacks its '=' padding, or has too much."},
       {"MIME_QP_BROKEN_ESCAPE", 0.1, "mime", "Quoted-printable '=' not followed by two hex digits."},
       {"MIME_MISSING_CLOSE_BOUNDARY", 0.5, "mime", "A multipart without its close delimiter."},
       {"MIME_MULTIPART_NO_PARTS", 1.0, "mime", "A multipart whose body has no delimiter line."},

@@ -137,7 +137,14 @@ std::string escape_stray_equals(std::string_view body, bool and_next) {
       continue;
     }
     out += "=3D";
-    if (and_next && i + 1 < body.size() && body[i + 1] != '\r' && body[i + 1] != '\n') {
+    // The next character goes with the stray '=', unless it is itself an '=' ending the
+    // line: Bulwark reads line structure first, so that one is a soft break (rule (5)).
+    std::size_t k = i + 2;
+    while (k < body.size() && (body[k] == ' ' || body[k] == '\t')) ++k;
+    const bool next_is_soft_break = i + 1 < body.size() && body[i + 1] == '=' &&
+                                    (k >= body.size() || body[k] == '\n' || body.substr(k, 2) == "\r\n");
+    if (and_next && !next_is_soft_break && i + 1 < body.size() && body[i + 1] != '\r' &&
+        body[i + 1] != '\n') {
       ++i;
       out += body[i] == '=' ? std::string("=3D") : std::string(1, body[i]);
     }
@@ -156,9 +163,9 @@ std::string gmime_decode_qp(const std::string& body) {
 // approach by a robust implementation might be to include the '=' character and the
 // following character in the decoded data without any transformation". GMime passes the
 // '=' through with what follows it ("==3D" stays "==3D", a line of "=====" stays whole).
-// Bulwark keeps only the '=' and re-reads the next character, so a following '=' starts an
-// escape ("==3D" becomes "==") or, last on the line, a soft line break (rule (5)): the
-// rule line loses its last '=' and swallows the line break. Seen on double-encoded spam
+// Bulwark keeps the '=' and the character after it too, but reads line structure first: an
+// '=' ending the line is a soft break (rule (5)), so a rule line of "=====" loses its last
+// '=' and joins the next line, where GMime keeps it. Seen on double-encoded spam
 // and on one newsletter's "=====" rules. Checked exactly: GMime decoding the body with each
 // stray '=' rewritten as "=3D" (Bulwark's reading made valid QP; or, once Bulwark follows
 // note (2), with the character after it kept literally too) gives Bulwark's payload,
@@ -188,10 +195,9 @@ bool base64_unpadded_tail(const LeafPair& x) {
 // "base64: data after '=' padding" -- GMime is right by RFC 2045 6.8 ("the occurrence of
 // any '=' characters may be taken as evidence that the end of the data has been reached");
 // in this corpus the "data" after the padding is a mailing-list footer appended to a
-// base64 body, which Bulwark's primary reading decodes as junk bytes. Bulwark deliberately
-// keeps decoding in its primary reading (docs/mime.md) and raises
-// MIME_BASE64_PADDING_MIDDLE with a view that stops at the padding: that view must exist
-// and equal GMime's payload, so nothing GMime sees is hidden from inspection.
+// base64 body. Bulwark's primary reading now stops at the padding too (docs/mime.md) and
+// raises MIME_BASE64_PADDING_MIDDLE with a view that decodes on; this class stays so that
+// a regression to the old reading is still recognised, but the corpus no longer hits it.
 bool base64_data_after_padding(const LeafPair& x) {
   if (x.b.encoding != Encoding::kBase64 || !x.b.payload.starts_with(x.g.payload)) return false;
   for (int v : x.b.views) {
@@ -333,10 +339,11 @@ TEST(GmimeDiffClasses, Base64PaddingClassesAreClassified) {
   ASSERT_EQ(v.classes.size(), 1u) << v.detail;
   EXPECT_NE(v.classes[0].find("unpadded"), std::string::npos);
 
+  // Bulwark's primary reading stops at the padding, as GMime does: they agree, and the
+  // view that decodes on is Bulwark's extra.
   const std::string after = single_part("base64", "QUJD\r\nRA==\r\nRUZH\r\n");
   v = compare(parse(after), bulwark::testing::gmime_leaves(after));
-  ASSERT_EQ(v.classes.size(), 1u) << v.detail;
-  EXPECT_NE(v.classes[0].find("after '=' padding"), std::string::npos);
+  EXPECT_TRUE(v.agree) << v.detail;
 }
 
 TEST(GmimeDiffClasses, OtherDifferencesAreUnexplained) {

@@ -512,6 +512,10 @@ TEST(QuotedPrintable, BrokenEscapesStayLiteral) {
   DecodeStats st5;
   EXPECT_EQ(qp("a==\r\nb", st5), "a=b");  // broken '=' then a soft break
   EXPECT_TRUE(st5.broken_escapes);
+  DecodeStats st6;
+  // The byte after a broken '=' stays with it: the "=3D" here is not an escape.
+  EXPECT_EQ(qp("==3D and =\t=41", st6), "==3D and =\tA");
+  EXPECT_TRUE(st6.broken_escapes);
 }
 
 TEST(QuotedPrintable, LongLines) {
