@@ -69,37 +69,49 @@ int run_scan(const ScanOptions& options) {
   std::vector<Job> batch;
   std::size_t batch_bytes = 0;
 
-  auto scan_one = [&](std::size_t lane, Job& job) {
+  // Without the sandbox: in this process, one message at a time.
+  auto scan_here = [&](Job& job) {
     Done d;
-    if (!pool) {
-      scan::ScanResult r = scanner.scan(std::move(job.bytes), job.origin);
-      if (options.explain) d.explain = scan::to_explain(r);
-      d.verdict = std::move(r.verdict);
-      return d;
-    }
-    sandbox::Outcome o = pool->scan(lane, job.bytes, options.explain, job.origin);
-    if (o.ok) {
-      d.verdict = std::move(o.reply.verdict);
-      d.explain = std::move(o.reply.explain);
-    } else {
-      d.verdict = sandbox::unscannable_verdict(o.failure, config.policy);
-      d.failure = o.failure;
-    }
-    d.verdict.file = job.origin;
+    scan::ScanResult r = scanner.scan(std::move(job.bytes), job.origin);
+    if (options.explain) d.explain = scan::to_explain(r);
+    d.verdict = std::move(r.verdict);
     return d;
+  };
+  // In the sandbox: each lane takes runs of consecutive jobs and pipelines them.
+  constexpr std::size_t kRun = 8;
+  auto scan_run = [&](std::size_t lane, std::size_t first, std::size_t last,
+                      std::vector<Done>& results) {
+    std::vector<sandbox::Job> jobs;
+    for (std::size_t i = first; i < last; ++i)
+      jobs.push_back(sandbox::Job{&batch[i].bytes, batch[i].origin, options.explain});
+    std::vector<sandbox::Outcome> outcomes = pool->scan_many(lane, jobs);
+    for (std::size_t i = first; i < last; ++i) {
+      sandbox::Outcome& o = outcomes[i - first];
+      Done& d = results[i];
+      if (o.ok) {
+        d.verdict = std::move(o.reply.verdict);
+        d.explain = std::move(o.reply.explain);
+      } else {
+        d.verdict = sandbox::unscannable_verdict(o.failure, config.policy);
+        d.failure = o.failure;
+      }
+      d.verdict.file = batch[i].origin;
+    }
   };
 
   auto run_batch = [&] {
     std::vector<Done> results(batch.size());
-    if (lanes == 1 || batch.size() == 1) {
-      for (std::size_t i = 0; i < batch.size(); ++i) results[i] = scan_one(0, batch[i]);
+    if (!pool) {
+      for (std::size_t i = 0; i < batch.size(); ++i) results[i] = scan_here(batch[i]);
     } else {
       std::atomic<std::size_t> next{0};
+      auto lane_loop = [&](std::size_t lane) {
+        for (std::size_t first; (first = next.fetch_add(kRun)) < batch.size();)
+          scan_run(lane, first, std::min(batch.size(), first + kRun), results);
+      };
       std::vector<std::thread> threads;
-      for (std::size_t lane = 0; lane < lanes; ++lane)
-        threads.emplace_back([&, lane] {
-          for (std::size_t i; (i = next++) < batch.size();) results[i] = scan_one(lane, batch[i]);
-        });
+      for (std::size_t lane = 1; lane < lanes; ++lane) threads.emplace_back(lane_loop, lane);
+      lane_loop(0);
       for (auto& t : threads) t.join();
     }
     for (auto& d : results) {

@@ -1,8 +1,16 @@
 // URLs in plain text, found the way mail clients auto-link them: a hand-written scanner,
 // one pass, each byte looked at a bounded number of times.
+//
+// Every link prefix has one fixed byte: the ':' of "http:", "https:", "ftp:", "mailto:" and
+// the '.' of "www.". Most text has neither after the right letter, so the scanner jumps
+// between such anchors eight bytes at a time and looks back for the prefix, instead of
+// trying every position as a start.
 #include "mime/url.h"
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace bulwark::mime {
 namespace {
@@ -88,55 +96,110 @@ std::string_view trim_trailing(std::string_view u) {
   return u;
 }
 
-// What kind of link starts at `i`, and how long its fixed prefix is.
-std::size_t match_prefix(std::string_view s, std::size_t i, bool& need_host) {
-  // A scheme must start a word: "xhttp://" and "hxxp://" are not links.
-  const bool word_start =
-      i == 0 || !(is_alnum(s[i - 1]) || s[i - 1] == '+' || s[i - 1] == '-' || s[i - 1] == '.');
-  need_host = true;
-  switch (ascii_lower(s[i])) {
-    case 'h':
-      if (!word_start) return 0;
-      if (istarts_with(s, i, "http://")) return 7;
-      if (istarts_with(s, i, "https://")) return 8;
-      return 0;
-    case 'f':
-      if (word_start && istarts_with(s, i, "ftp://")) return 6;
-      return 0;
-    case 'm':
-      need_host = false;
-      if (word_start && istarts_with(s, i, "mailto:")) return 7;
-      return 0;
-    case 'w': {
-      // "www." without a scheme; not inside a longer name, address or path.
-      if (i > 0) {
-        const char p = s[i - 1];
-        if (is_alnum(p) || p == '.' || p == '-' || p == '_' || p == '@' || p == '/' || p == ':' ||
-            p == '\\' || static_cast<unsigned char>(p) >= 0x80)
-          return 0;
-      }
-      if (istarts_with(s, i, "www.")) return 4;
-      return 0;
-    }
-    default:
-      return 0;
+// A scheme must start a word: "xhttp://" and "hxxp://" are not links.
+bool word_start(std::string_view s, std::size_t i) {
+  if (i == 0) return true;
+  const char p = s[i - 1];
+  return !(is_alnum(p) || p == '+' || p == '-' || p == '.');
+}
+
+// "www." without a scheme; not inside a longer name, address or path.
+bool www_start(std::string_view s, std::size_t i) {
+  if (i == 0) return true;
+  const char p = s[i - 1];
+  return !(is_alnum(p) || p == '.' || p == '-' || p == '_' || p == '@' || p == '/' || p == ':' ||
+           p == '\\' || static_cast<unsigned char>(p) >= 0x80);
+}
+
+// The fixed start of a link: where it begins, how long it is, and whether a host follows.
+struct Prefix {
+  std::size_t start = 0;
+  std::size_t size = 0;
+  bool need_host = true;
+};
+
+// The prefix whose anchor (':' or '.') is at `a`, if any. The prefixes share no letters with
+// the anchors, so one anchor belongs to at most one prefix, and prefixes come in the order
+// of their anchors.
+bool prefix_at(std::string_view s, std::size_t a, Prefix& out) {
+  if (s[a] == '.') {
+    out = {a - 3, 4, true};
+    return a >= 3 && istarts_with(s, a - 3, "www.") && www_start(s, a - 3);
   }
+  if (a >= 6 && istarts_with(s, a - 6, "mailto:"))
+    out = {a - 6, 7, false};
+  else if (a >= 5 && istarts_with(s, a - 5, "https://"))
+    out = {a - 5, 8, true};
+  else if (a >= 4 && istarts_with(s, a - 4, "http://"))
+    out = {a - 4, 7, true};
+  else if (a >= 3 && istarts_with(s, a - 3, "ftp://"))
+    out = {a - 3, 6, true};
+  else
+    return false;
+  return word_start(s, out.start);
+}
+
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kLows = 0x7F7F7F7F7F7F7F7FULL;
+
+// High bit of each byte of `w` that equals `c`; exact per byte (no carry between bytes).
+std::uint64_t bytes_equal(std::uint64_t w, unsigned char c) {
+  const std::uint64_t t = w ^ (kOnes * c);
+  return ~(((t & kLows) + kLows) | t) & ~kLows;
+}
+
+// Anchor candidates in a word: ':' after p/s/o, '.' after w (either case). `prev` holds the
+// bytes one position earlier.
+std::uint64_t anchor_bytes(std::uint64_t cur, std::uint64_t prev) {
+  const std::uint64_t low = prev | (kOnes * 0x20);  // ASCII letters to lower case
+  const std::uint64_t scheme =
+      bytes_equal(low, 'p') | bytes_equal(low, 's') | bytes_equal(low, 'o');
+  return (bytes_equal(cur, ':') & scheme) | (bytes_equal(cur, '.') & bytes_equal(low, 'w'));
+}
+
+bool is_anchor(char c, char prev) {
+  const char low = static_cast<char>(prev | 0x20);
+  if (c == ':') return low == 'p' || low == 's' || low == 'o';
+  return c == '.' && low == 'w';
+}
+
+// Offset of the first anchor candidate at or after `from`, or s.size().
+std::size_t next_anchor(std::string_view s, std::size_t from) {
+  const char* p = s.data();
+  std::size_t i = std::max<std::size_t>(from, 3);  // an anchor has a prefix before it
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t cur;
+    std::uint64_t prev;
+    std::memcpy(&cur, p + i, 8);
+    std::memcpy(&prev, p + i - 1, 8);
+    if (const std::uint64_t m = anchor_bytes(cur, prev)) {
+      const int bit = std::endian::native == std::endian::little ? std::countr_zero(m)
+                                                                 : std::countl_zero(m);
+      return i + static_cast<std::size_t>(bit) / 8;
+    }
+  }
+  for (; i < s.size(); ++i)
+    if (is_anchor(p[i], p[i - 1])) return i;
+  return s.size();
 }
 
 }  // namespace
 
 std::vector<std::string> find_urls(std::string_view text, std::size_t max_urls) {
   std::vector<std::string> urls;
-  std::size_t i = 0;
-  while (i < text.size() && urls.size() < max_urls) {
-    bool need_host = true;
-    const std::size_t prefix = match_prefix(text, i, need_host);
-    if (prefix == 0) {
-      ++i;
-      continue;
-    }
+  std::size_t i = 0;     // no link starts before i (inside a prefix or URL already seen)
+  std::size_t scan = 0;  // where to look for the next anchor
+  while (urls.size() < max_urls) {
+    const std::size_t a = next_anchor(text, scan);
+    if (a >= text.size()) break;
+    scan = a + 1;
+    Prefix pre;
+    if (!prefix_at(text, a, pre) || pre.start < i) continue;
+    i = pre.start;
+    const std::size_t prefix = pre.size;
     const std::size_t body = i + prefix;
-    if (need_host ? !host_start(text, body) : (body >= text.size() || ends_url(text, body))) {
+    if (pre.need_host ? !host_start(text, body)
+                      : (body >= text.size() || ends_url(text, body))) {
       i = body;
       continue;
     }
@@ -151,6 +214,7 @@ std::vector<std::string> find_urls(std::string_view text, std::size_t max_urls) 
     if (!bracketed) url = trim_trailing(url);
     if (url.size() > prefix) urls.emplace_back(url);
     i = end;
+    scan = std::max(scan, end);
   }
   return urls;
 }

@@ -127,6 +127,34 @@ bool write_frame(int fd, FrameType type, std::string_view payload) {
   return true;
 }
 
+std::string encode_frame(FrameType type, std::string_view payload) {
+  std::string out;
+  out.reserve(kHeaderBytes + payload.size());
+  put_u32(out, kMagic);
+  put_u32(out, static_cast<std::uint32_t>(type));
+  put_u64(out, payload.size());
+  out.append(payload);
+  return out;
+}
+
+Take take_frame(const std::string& buf, std::size_t& pos, std::size_t max_payload, Frame& out,
+                std::string& error) {
+  if (buf.size() - pos < kHeaderBytes) return Take::kMore;
+  Reader r(std::string_view(buf).substr(pos, kHeaderBytes));
+  const std::uint32_t magic = r.u32();
+  const std::uint32_t type = r.u32();
+  const std::uint64_t length = r.u64();
+  if (magic != kMagic) return error = "bad frame magic", Take::kError;
+  if (type < 1 || type > 3) return error = "unknown frame type " + std::to_string(type), Take::kError;
+  if (length > max_payload)
+    return error = "frame of " + std::to_string(length) + " bytes over the limit", Take::kError;
+  if (buf.size() - pos - kHeaderBytes < length) return Take::kMore;
+  out.type = static_cast<FrameType>(type);
+  out.payload.assign(buf, pos + kHeaderBytes, static_cast<std::size_t>(length));
+  pos += kHeaderBytes + static_cast<std::size_t>(length);
+  return Take::kFrame;
+}
+
 Result<Frame> read_frame(int fd, std::size_t max_payload, Deadline deadline) {
   char header[kHeaderBytes];
   if (std::string e = read_exact(fd, header, kHeaderBytes, deadline); !e.empty()) return Error{e};

@@ -35,6 +35,16 @@ using Deadline = std::chrono::steady_clock::time_point;
 // Writes the whole frame; false when the peer is gone (never raises SIGPIPE).
 bool write_frame(int fd, FrameType type, std::string_view payload);
 
+// The frame's bytes (header + payload), for callers that send without blocking.
+std::string encode_frame(FrameType type, std::string_view payload);
+
+// Takes one frame from `buf` at `pos` (advancing `pos` past it) as bytes arrive: kMore
+// when the frame is not complete yet, kError (with `error`) when the header is bad or the
+// payload over `max_payload`. The same checks as read_frame.
+enum class Take { kFrame, kMore, kError };
+Take take_frame(const std::string& buf, std::size_t& pos, std::size_t max_payload, Frame& out,
+                std::string& error);
+
 // Reads one frame. Errors: timeout (deadline passed), end of stream, bad magic, unknown
 // type, payload larger than `max_payload`.
 Result<Frame> read_frame(int fd, std::size_t max_payload, Deadline deadline);

@@ -3,8 +3,10 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -104,64 +106,135 @@ void WorkerPool::retire(Lane& lane, Fate fate) {
   lane.pid = -1;
 }
 
-Outcome WorkerPool::scan(std::size_t lane_index, const std::string& bytes, bool explain,
+Outcome WorkerPool::scan(std::size_t lane, const std::string& bytes, bool explain,
                          const std::string& origin) {
+  return std::move(scan_many(lane, {Job{&bytes, origin, explain}}).front());
+}
+
+void WorkerPool::scan_alone(Lane& lane, const std::vector<Job>& jobs, std::size_t k,
+                            std::vector<Outcome>& out) {
+  std::size_t sent = 0;
+  if (pipeline(lane, jobs, k, k + 1, out, sent) == k + 1) return;
+  ++counters_->retries;
+  if (pipeline(lane, jobs, k, k + 1, out, sent) == k + 1) return;
+  ++counters_->unscannable;
+}
+
+std::vector<Outcome> WorkerPool::scan_many(std::size_t lane_index, const std::vector<Job>& jobs) {
   Lane& lane = lanes_.at(lane_index);
-  Outcome out;
-  const std::string request = encode_request(ScanRequest{explain, origin, bytes});
-  // A reply holds a verdict and maybe an explanation: bounded by the message's own size
-  // several times over, plus room for many symbols.
-  const std::size_t max_reply = 8 * bytes.size() + (16u << 20);
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    if (attempt == 1) ++counters_->retries;
-    if (lane.pid < 0 && !spawn(lane)) {
-      out.failure = "cannot start a worker";
-      continue;
-    }
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
-    if (!write_frame(lane.fd, FrameType::kScanRequest, request)) {
-      out.failure = "worker hung up before the request was sent";
-      retire(lane, Fate::kCrash);
-      continue;
-    }
-    auto frame = read_frame(lane.fd, max_reply, deadline);
-    if (!frame) {
-      const std::string& e = frame.error().message;
-      if (e == "timeout") {
-        out.failure = "worker timed out after " + std::to_string(options_.timeout_ms) + " ms";
-        retire(lane, Fate::kTimeout);
-      } else if (e == "end of stream" || e.starts_with("read:")) {
-        out.failure = "worker died";
-        retire(lane, Fate::kCrash);
-      } else {
-        out.failure = "bad frame from worker: " + e;
-        retire(lane, Fate::kBadFrame);
-      }
-      continue;
-    }
-    if (frame.value().type == FrameType::kScanError) {
-      out.failure = "worker ran out of memory";
-      retire(lane, Fate::kOom);
-      continue;
-    }
-    auto reply = frame.value().type == FrameType::kScanReply
-                     ? decode_reply(frame.value().payload)
-                     : Result<ScanReply>(Error{"unexpected frame type"});
-    if (!reply) {
-      out.failure = "bad reply from worker: " + reply.error().message;
-      retire(lane, Fate::kBadFrame);
-      continue;
-    }
-    out.ok = true;
-    out.reply = std::move(reply).value();
-    // The worker's arithmetic is not trusted: score and action are recomputed here.
-    scan::finalize(out.reply.verdict, scanner_.config().policy);
-    if (++lane.handled >= options_.max_messages_per_worker) retire(lane, Fate::kRecycle);
+  std::vector<Outcome> out(jobs.size());
+  if (jobs.size() == 1) {
+    scan_alone(lane, jobs, 0, out);
     return out;
   }
-  ++counters_->unscannable;
+  for (std::size_t i = 0; i < jobs.size();) {
+    std::size_t sent = 0;
+    const std::size_t failed = pipeline(lane, jobs, i, jobs.size(), out, sent);
+    if (failed == jobs.size()) break;
+    // The worker died with messages [failed, sent) unanswered; which one killed it is not
+    // known (replies are coalesced). Each is scanned alone, with the usual single retry:
+    // the innocent pass, the culprit ends unscannable.
+    for (std::size_t k = failed; k < std::max(sent, failed + 1); ++k) scan_alone(lane, jobs, k, out);
+    i = std::max(sent, failed + 1);
+  }
   return out;
+}
+
+std::size_t WorkerPool::pipeline(Lane& lane, const std::vector<Job>& jobs, std::size_t from,
+                                 std::size_t to, std::vector<Outcome>& out, std::size_t& sent) {
+  // Requests in flight are bounded so the worker's socket buffer, not the supervisor's
+  // memory, absorbs the backlog.
+  constexpr std::size_t kMaxInFlight = 16;
+  constexpr std::size_t kMaxInFlightBytes = 16u << 20;
+  while (from < to) {
+    if (lane.pid < 0 && !spawn(lane)) {
+      out[from].failure = "cannot start a worker";
+      sent = from + 1;
+      return from;
+    }
+    // Never send a worker more than it may still handle before recycling.
+    const std::size_t end =
+        std::min(to, from + (options_.max_messages_per_worker - lane.handled));
+    std::size_t next_send = from, next_recv = from;
+    std::string sendbuf, inbuf;
+    std::size_t sendoff = 0, inpos = 0, in_flight_bytes = 0;
+    std::vector<std::size_t> sizes(end - from);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+    auto fail = [&](Fate fate, std::string why) {
+      out[next_recv].failure = std::move(why);
+      sent = next_send;
+      retire(lane, fate);
+      return next_recv;
+    };
+    while (next_recv < end) {
+      if (sendoff == sendbuf.size() && next_send < end &&
+          (next_send == next_recv ||
+           (next_send - next_recv < kMaxInFlight && in_flight_bytes < kMaxInFlightBytes))) {
+        const Job& j = jobs[next_send];
+        sendbuf = encode_frame(FrameType::kScanRequest,
+                               encode_request(ScanRequest{j.explain, j.origin, *j.bytes}));
+        sendoff = 0;
+        sizes[next_send - from] = sendbuf.size();
+        in_flight_bytes += sendbuf.size();
+        ++next_send;
+      }
+      pollfd p{lane.fd, static_cast<short>(POLLIN | (sendoff < sendbuf.size() ? POLLOUT : 0)), 0};
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+      const int r = ::poll(&p, 1, static_cast<int>(std::max<long long>(0, std::min<long long>(left, 1 << 30))));
+      if (r < 0 && errno == EINTR) continue;
+      if (r == 0)
+        return fail(Fate::kTimeout,
+                    "worker timed out after " + std::to_string(options_.timeout_ms) + " ms");
+      if (r < 0) return fail(Fate::kCrash, "poll failed");
+      if (p.revents & POLLOUT) {
+        const ssize_t k = ::send(lane.fd, sendbuf.data() + sendoff, sendbuf.size() - sendoff,
+                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (k > 0) sendoff += static_cast<std::size_t>(k);
+        else if (k < 0 && errno != EAGAIN && errno != EINTR) return fail(Fate::kCrash, "worker died");
+      }
+      if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[1 << 16];
+      const ssize_t k = ::recv(lane.fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (k < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (k <= 0) return fail(Fate::kCrash, "worker died");
+      inbuf.append(buf, static_cast<std::size_t>(k));
+      for (;;) {
+        Frame f;
+        std::string error;
+        // A reply holds a verdict and maybe an explanation: bounded by the message's own
+        // size several times over, plus room for many symbols.
+        const std::size_t max_reply = 8 * jobs[next_recv].bytes->size() + (16u << 20);
+        const Take t = take_frame(inbuf, inpos, max_reply, f, error);
+        if (t == Take::kMore) break;
+        if (t == Take::kError) return fail(Fate::kBadFrame, "bad frame from worker: " + error);
+        if (f.type == FrameType::kScanError) return fail(Fate::kOom, "worker ran out of memory");
+        auto reply = f.type == FrameType::kScanReply ? decode_reply(f.payload)
+                                                     : Result<ScanReply>(Error{"unexpected frame type"});
+        if (!reply) return fail(Fate::kBadFrame, "bad reply from worker: " + reply.error().message);
+        Outcome& o = out[next_recv];
+        o.ok = true;
+        o.failure.clear();
+        o.reply = std::move(reply).value();
+        // The worker's arithmetic is not trusted: score and action are recomputed here.
+        scan::finalize(o.reply.verdict, scanner_.config().policy);
+        in_flight_bytes -= sizes[next_recv - from];
+        ++lane.handled;
+        ++next_recv;
+        deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+        if (next_recv == end) break;
+      }
+      if (inpos > (1u << 20)) {  // keep the buffer from growing with consumed bytes
+        inbuf.erase(0, inpos);
+        inpos = 0;
+      }
+    }
+    if (lane.handled >= options_.max_messages_per_worker) retire(lane, Fate::kRecycle);
+    from = end;
+  }
+  return to;
 }
 
 SandboxStats WorkerPool::stats() const {

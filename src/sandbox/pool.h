@@ -37,7 +37,7 @@ struct SandboxStats {
   std::size_t timeouts = 0;       // no reply before timeout_ms; killed
   std::size_t bad_frames = 0;     // a reply that failed the frame or payload checks
   std::size_t out_of_memory = 0;  // reported running out of its address-space limit
-  std::size_t retries = 0;        // messages retried in a fresh worker
+  std::size_t retries = 0;        // messages retried alone in a fresh worker
   std::size_t unscannable = 0;    // messages that failed twice
 
   std::size_t failures() const {
@@ -50,6 +50,12 @@ struct Outcome {
   bool ok = false;
   ScanReply reply;      // when ok
   std::string failure;  // when not: what happened on the last attempt
+};
+
+struct Job {
+  const std::string* bytes = nullptr;  // the message; must outlive the call
+  std::string origin;                  // where it came from, for the explanation
+  bool explain = false;
 };
 
 class WorkerPool {
@@ -65,6 +71,12 @@ class WorkerPool {
   Outcome scan(std::size_t lane, const std::string& bytes, bool explain,
                const std::string& origin = {});
 
+  // Scans several messages in lane `lane`, in order, keeping requests in flight so the
+  // worker never waits for the supervisor between messages (one wake-up per message is
+  // what makes a synchronous sandbox expensive). Each message keeps its own deadline and
+  // its own single retry.
+  std::vector<Outcome> scan_many(std::size_t lane, const std::vector<Job>& jobs);
+
   SandboxStats stats() const;
   pid_t worker_pid(std::size_t lane) const;  // for tests and diagnostics; -1 if none
 
@@ -78,6 +90,14 @@ class WorkerPool {
 
   bool spawn(Lane& lane);
   void retire(Lane& lane, Fate fate);
+  // Runs jobs [from, to) through the lane's worker; returns the index of the first job
+  // left unanswered when the worker failed (its failure recorded, the worker retired, and
+  // `sent` set past the last job it had been sent), or `to`.
+  std::size_t pipeline(Lane& lane, const std::vector<Job>& jobs, std::size_t from,
+                       std::size_t to, std::vector<Outcome>& out, std::size_t& sent);
+  // Scans job k alone: one attempt and, on failure, one retry in a fresh worker.
+  void scan_alone(Lane& lane, const std::vector<Job>& jobs, std::size_t k,
+                  std::vector<Outcome>& out);
 
   const scan::Scanner& scanner_;
   PoolOptions options_;

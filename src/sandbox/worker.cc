@@ -1,9 +1,13 @@
 #include "sandbox/worker.h"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <limits>
 #include <new>
@@ -49,9 +53,36 @@ void run_worker(int fd, const scan::Scanner& scanner, const WorkerOptions& o) {
   (void)scanner.scan(std::string(kWarmup), "warmup");
   if (std::string e = lock_down(o.lockdown); !e.empty()) fail("lockdown: " + e);
 
+  // Replies are coalesced while more requests wait in the socket, so the supervisor
+  // wakes once per handful of messages rather than once per message. They are flushed when
+  // no request is waiting (before this worker would block), after kMaxCoalesced replies,
+  // or after kMaxHold, so a slow run of messages never looks like a hang.
+  constexpr std::size_t kMaxCoalesced = 8;
+  constexpr auto kMaxHold = std::chrono::milliseconds(50);
+  std::string pending;
+  std::size_t pending_count = 0;
+  auto held_since = std::chrono::steady_clock::now();
+  auto flush = [&] {
+    std::size_t sent = 0;
+    while (sent < pending.size()) {
+      const ssize_t k = ::send(fd, pending.data() + sent, pending.size() - sent, MSG_NOSIGNAL);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) ::_exit(0);  // the supervisor is gone
+      sent += static_cast<std::size_t>(k);
+    }
+    pending.clear();
+    pending_count = 0;
+  };
   const auto forever = Deadline::max();
   for (;;) {
-    auto frame = read_frame(fd, o.max_request_bytes + 64, forever);
+    if (pending_count > 0) {
+      pollfd p{fd, POLLIN, 0};
+      const bool more_waiting = ::poll(&p, 1, 0) > 0;
+      if (!more_waiting || pending_count >= kMaxCoalesced ||
+          std::chrono::steady_clock::now() - held_since > kMaxHold)
+        flush();
+    }
+    auto frame = read_frame(fd, o.max_request_bytes + (64u << 10), forever);
     if (!frame) ::_exit(0);  // the supervisor closed the socket: recycle or shutdown
     if (frame.value().type != FrameType::kScanRequest) ::_exit(65);
     auto req = decode_request(frame.value().payload);
@@ -63,9 +94,13 @@ void run_worker(int fd, const scan::Scanner& scanner, const WorkerOptions& o) {
       ScanReply reply;
       if (r.explain) reply.explain = scan::to_explain(result);
       reply.verdict = std::move(result.verdict);
-      if (!write_frame(fd, FrameType::kScanReply, encode_reply(reply))) ::_exit(0);
+      if (pending_count == 0) held_since = std::chrono::steady_clock::now();
+      pending += encode_frame(FrameType::kScanReply, encode_reply(reply));
+      ++pending_count;
     } catch (const std::bad_alloc&) {
-      // Over RLIMIT_AS: say so, then die; the supervisor retries in a fresh worker.
+      // Over RLIMIT_AS: deliver what is done, say so, then die; the supervisor retries
+      // this message in a fresh worker.
+      flush();
       write_frame(fd, FrameType::kScanError, "out of memory");
       ::_exit(71);
     }
