@@ -3,14 +3,17 @@
 //
 // Every link prefix has one fixed byte: the ':' of "http:", "https:", "ftp:", "mailto:" and
 // the '.' of "www.". Most text has neither after the right letter, so the scanner jumps
-// between such anchors eight bytes at a time and looks back for the prefix, instead of
+// between such anchors many bytes at a time and looks back for the prefix, instead of
 // trying every position as a start.
 #include "mime/url.h"
 
 #include <algorithm>
 #include <bit>
 #include <cstdint>
-#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace bulwark::mime {
 namespace {
@@ -123,8 +126,9 @@ struct Prefix {
 // of their anchors.
 bool prefix_at(std::string_view s, std::size_t a, Prefix& out) {
   if (s[a] == '.') {
+    if (a < 3 || !istarts_with(s, a - 3, "www.")) return false;
     out = {a - 3, 4, true};
-    return a >= 3 && istarts_with(s, a - 3, "www.") && www_start(s, a - 3);
+    return www_start(s, out.start);
   }
   if (a >= 6 && istarts_with(s, a - 6, "mailto:"))
     out = {a - 6, 7, false};
@@ -139,48 +143,53 @@ bool prefix_at(std::string_view s, std::size_t a, Prefix& out) {
   return word_start(s, out.start);
 }
 
-constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-constexpr std::uint64_t kLows = 0x7F7F7F7F7F7F7F7FULL;
-
-// High bit of each byte of `w` that equals `c`; exact per byte (no carry between bytes).
-std::uint64_t bytes_equal(std::uint64_t w, unsigned char c) {
-  const std::uint64_t t = w ^ (kOnes * c);
-  return ~(((t & kLows) + kLows) | t) & ~kLows;
-}
-
-// Anchor candidates in a word: ':' after p/s/o, '.' after w (either case). `prev` holds the
-// bytes one position earlier.
-std::uint64_t anchor_bytes(std::uint64_t cur, std::uint64_t prev) {
-  const std::uint64_t low = prev | (kOnes * 0x20);  // ASCII letters to lower case
-  const std::uint64_t scheme =
-      bytes_equal(low, 'p') | bytes_equal(low, 's') | bytes_equal(low, 'o');
-  return (bytes_equal(cur, ':') & scheme) | (bytes_equal(cur, '.') & bytes_equal(low, 'w'));
-}
-
+// ':' after p/s/o or '.' after w (either case): where a link prefix may end.
 bool is_anchor(char c, char prev) {
-  const char low = static_cast<char>(prev | 0x20);
+  const char low = static_cast<char>(prev | 0x20);  // ASCII letters to lower case
   if (c == ':') return low == 'p' || low == 's' || low == 'o';
   return c == '.' && low == 'w';
 }
 
-// Offset of the first anchor candidate at or after `from`, or s.size().
+// Offset of the first anchor at or after `from`, or s.size(). Sixteen bytes at a time where
+// SSE2 is available (every x86-64).
 std::size_t next_anchor(std::string_view s, std::size_t from) {
   const char* p = s.data();
   std::size_t i = std::max<std::size_t>(from, 3);  // an anchor has a prefix before it
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t cur;
-    std::uint64_t prev;
-    std::memcpy(&cur, p + i, 8);
-    std::memcpy(&prev, p + i - 1, 8);
-    if (const std::uint64_t m = anchor_bytes(cur, prev)) {
-      const int bit = std::endian::native == std::endian::little ? std::countr_zero(m)
-                                                                 : std::countl_zero(m);
-      return i + static_cast<std::size_t>(bit) / 8;
-    }
+#if defined(__SSE2__)
+  const __m128i colon = _mm_set1_epi8(':');
+  const __m128i dot = _mm_set1_epi8('.');
+  const __m128i case_bit = _mm_set1_epi8(0x20);
+  const __m128i lp = _mm_set1_epi8('p');
+  const __m128i ls = _mm_set1_epi8('s');
+  const __m128i lo = _mm_set1_epi8('o');
+  const __m128i lw = _mm_set1_epi8('w');
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i cur = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i prev = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i - 1));
+    const __m128i low = _mm_or_si128(prev, case_bit);
+    const __m128i scheme = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(low, lp), _mm_cmpeq_epi8(low, ls)), _mm_cmpeq_epi8(low, lo));
+    const __m128i hit =
+        _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(cur, colon), scheme),
+                     _mm_and_si128(_mm_cmpeq_epi8(cur, dot), _mm_cmpeq_epi8(low, lw)));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+    if (mask != 0) return i + static_cast<std::size_t>(std::countr_zero(mask));
   }
+#endif
   for (; i < s.size(); ++i)
     if (is_anchor(p[i], p[i - 1])) return i;
   return s.size();
+}
+
+// End of the URL whose body starts at `i`. Plain ASCII is checked inline; ends_url only
+// sees the bytes that may be delimiters.
+std::size_t url_end(std::string_view s, std::size_t i) {
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c > 0x20 && c < 0x7F && c != '<' && c != '>' && c != '"') continue;
+    if (ends_url(s, i)) break;
+  }
+  return i;
 }
 
 }  // namespace
@@ -198,13 +207,11 @@ std::vector<std::string> find_urls(std::string_view text, std::size_t max_urls) 
     i = pre.start;
     const std::size_t prefix = pre.size;
     const std::size_t body = i + prefix;
-    if (pre.need_host ? !host_start(text, body)
-                      : (body >= text.size() || ends_url(text, body))) {
+    if (pre.need_host ? !host_start(text, body) : (body >= text.size() || ends_url(text, body))) {
       i = body;
       continue;
     }
-    std::size_t end = body;
-    while (end < text.size() && !ends_url(text, end)) ++end;
+    const std::size_t end = url_end(text, body);
     std::string_view url = text.substr(i, end - i);
     // In <...> the brackets delimit the URL (RFC 3986 appendix C): punctuation inside is
     // part of it. Elsewhere trailing sentence punctuation is not.

@@ -344,6 +344,20 @@ TEST(ToUtf8, DetectsUnlabelledLatin1) {
   EXPECT_TRUE(c.symbols.has("MIME_CHARSET_MISSING_8BIT"));
 }
 
+TEST(ToUtf8, DetectionSamplesTheStartButConvertsEverything) {
+  // Only the start is shown to the detector; every byte is still converted.
+  const std::string koi =
+      "\xFA\xC4\xD2\xC1\xD7\xD3\xD4\xD7\xD5\xCA\xD4\xC5, \xCB\xCC\xC9\xC5\xCE\xD4! ";
+  std::string in;
+  while (in.size() < 100 * 1024) in += koi;
+  in += "\xF0";  // П, past any sample
+  Ctx c;
+  const TextResult r = convert(c, in, "", true);
+  EXPECT_EQ(r.charset, "koi8-r");
+  EXPECT_EQ(r.utf8.substr(r.utf8.size() - 2), "\xD0\x9F");
+  EXPECT_TRUE(is_valid_utf8(r.utf8));
+}
+
 // --- charset_to_utf8 -------------------------------------------------------------------------
 
 TEST(CharsetToUtf8, KnownUnknownAndEmpty) {
@@ -360,6 +374,45 @@ TEST(CharsetToUtf8, KnownUnknownAndEmpty) {
   EXPECT_EQ(out, "caf\xC3\xA9");
   EXPECT_TRUE(charset_to_utf8("\xE2\x82", "utf-8", out));
   EXPECT_EQ(out, "\xEF\xBF\xBD");
+}
+
+// --- fast paths at word boundaries ------------------------------------------------------------
+
+// ASCII is skipped eight bytes at a time: an 8-bit byte must be found at any offset.
+TEST(ToUtf8, EightBitByteAtEveryOffset) {
+  for (std::size_t len = 1; len <= 24; ++len) {
+    for (std::size_t at = 0; at < len; ++at) {
+      std::string latin(len, 'a');
+      std::string utf8 = latin;
+      latin[at] = '\xE9';
+      utf8.replace(at, 1, "\xC3\xA9");
+      Ctx c;
+      EXPECT_EQ(convert(c, latin, "iso-8859-1").utf8, utf8) << len << " " << at;
+      Ctx d;
+      EXPECT_EQ(convert(d, latin, "windows-1252").utf8, utf8) << len << " " << at;
+      // Unlabelled: UTF-8 when valid, else windows-1252; the ASCII before is not rescanned.
+      Ctx e;
+      const TextResult u = convert(e, utf8, "");
+      EXPECT_EQ(u.utf8, utf8) << len << " " << at;
+      EXPECT_EQ(u.charset, "utf-8") << len << " " << at;
+      Ctx f;
+      const TextResult w = convert(f, latin, "");
+      EXPECT_EQ(w.utf8, utf8) << len << " " << at;
+      EXPECT_EQ(w.charset, "windows-1252") << len << " " << at;
+      std::string out;
+      EXPECT_TRUE(charset_to_utf8(latin, "us-ascii", out));
+      EXPECT_EQ(out, utf8) << len << " " << at;
+    }
+  }
+}
+
+TEST(ToUtf8, Windows1252RunsBetweenHighBytes) {
+  Ctx c;
+  EXPECT_EQ(convert(c, "\x80\x80 12345678\x93q\x94\xFF", "windows-1252").utf8,
+            "\xE2\x82\xAC\xE2\x82\xAC 12345678\xE2\x80\x9Cq\xE2\x80\x9D\xC3\xBF");
+  Ctx d;
+  EXPECT_EQ(convert(d, "\x81\x8D\x8F\x90\x9D", "iso-8859-1").utf8,
+            "\xC2\x81\xC2\x8D\xC2\x8F\xC2\x90\xC2\x9D");  // holes keep their C1 code point
 }
 
 // --- robustness ------------------------------------------------------------------------------
@@ -392,7 +445,11 @@ TEST(ToUtf8, ConverterCacheSurvivesManyLabels) {
                           "iso-8859-4",   "iso-8859-5",   "iso-8859-6",   "iso-8859-7",
                           "iso-8859-13",  "iso-8859-15",  "windows-1250", "windows-1251",
                           "windows-1253", "windows-1255", "windows-1256", "windows-1257",
-                          "windows-1258", "big5",         "euc-jp",       "gb18030"};
+                          "windows-1258", "big5",         "euc-jp",       "gb18030",
+                          "ibm437",       "ibm850",       "ibm852",       "ibm855",
+                          "ibm857",       "ibm860",       "ibm861",       "ibm862",
+                          "ibm863",       "ibm865",       "ibm866",       "ibm869",
+                          "macintosh",    "iso-8859-8",   "iso-8859-10",  "iso-8859-14"};
   for (int pass = 0; pass < 2; ++pass) {
     for (const char* label : labels) {
       Ctx c;

@@ -120,6 +120,49 @@ TEST(FindUrls, Delimiters) {
   EXPECT_TRUE(find("").empty());
 }
 
+// The scanner jumps between ':' and '.' anchors in blocks; a prefix must be found wherever
+// it falls relative to a block, including in the short tail.
+TEST(FindUrls, EveryAlignment) {
+  const std::string filler = "wo: p. w: s. x";  // anchors that start no link
+  const Urls links = {"Www.a.example", "HTTPS://b.example", "ftp://c.example", "mailto:d@e.example",
+                      "http://f.example"};
+  const std::size_t prefix[] = {4, 8, 6, 7, 7};
+  for (std::size_t pad = 0; pad < 40; ++pad) {
+    std::string text =
+        filler.substr(0, pad % filler.size()) + std::string(pad / filler.size(), ' ') + " ";
+    std::vector<std::size_t> at;
+    for (const std::string& u : links) {
+      at.push_back(text.size());
+      text += u + " ";
+    }
+    EXPECT_EQ(find(text), links) << "pad " << pad;
+    // Cut short anywhere: a link is found once a byte follows its prefix, as far as it goes
+    // (less a trailing dot).
+    for (std::size_t cut = 0; cut < text.size(); ++cut) {
+      Urls expected;
+      for (std::size_t k = 0; k < links.size(); ++k) {
+        if (at[k] + prefix[k] >= cut) continue;
+        expected.push_back(links[k].substr(0, cut - at[k]));
+        if (expected.back().back() == '.') expected.back().pop_back();
+      }
+      EXPECT_EQ(find(text.substr(0, cut)), expected) << "pad " << pad << " cut " << cut;
+    }
+  }
+}
+
+TEST(FindUrls, AnchorsInsideALinkStartNoOther) {
+  EXPECT_EQ(find("http://a.example/www.b.example/mailto:x"),
+            Urls{"http://a.example/www.b.example/mailto:x"});
+  EXPECT_EQ(find("stop: ps: www.wwww.x"), Urls{"www.wwww.x"});
+  EXPECT_EQ(find("http://a.example<http://b.example>"),
+            (Urls{"http://a.example", "http://b.example"}));
+  EXPECT_EQ(find("http://\thttp://ok.example"), Urls{"http://ok.example"});
+  EXPECT_EQ(find("ftp:/x ftp://f.example"), Urls{"ftp://f.example"});
+  EXPECT_EQ(find("Hi:mailto:m@x.example"), Urls{"mailto:m@x.example"});
+  EXPECT_EQ(find("xwww.a www.b"), Urls{"www.b"});
+  EXPECT_EQ(find("www.a"), Urls{"www.a"});
+}
+
 TEST(FindUrls, LinearOnHostileInput) {
   const std::string many_prefixes = [] {
     std::string s;
