@@ -47,6 +47,10 @@ int run_scan(const ScanOptions& options) {
   }
   if (options.workers >= 0) config.sandbox.workers = static_cast<std::size_t>(options.workers);
   const scan::Scanner scanner(config);
+  if (!scanner.load_error().empty()) {
+    std::cerr << "bulwark scan: " << scanner.load_error() << "\n";
+    return 2;
+  }
   std::unique_ptr<sandbox::WorkerPool> pool;
   if (options.sandbox) {
     sandbox::PoolOptions po;

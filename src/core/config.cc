@@ -108,6 +108,20 @@ std::string fmt_double(double d) {
         [](const toml::node& n, Config& c, const Setting& s) { return set_double(n, c.FIELD, s); } \
   }
 
+std::string set_string(const toml::node& n, std::string& out) {
+  auto v = n.value<std::string>();
+  if (!n.is_string() || !v) return "expected a string";
+  out = *v;
+  return "";
+}
+
+#define ACTION_SETTING(KEY, FIELD, DOC)                                                   \
+  Setting {                                                                               \
+    KEY, "string", DOC, 0, 0,                                                             \
+        [](const Config& c) { return "\"" + std::string(action_name(c.FIELD)) + "\""; },   \
+        [](const toml::node& n, Config& c, const Setting&) { return set_action(n, c.FIELD); } \
+  }
+
 constexpr double kMaxBytes = double(std::numeric_limits<int64_t>::max() / 2);
 
 const std::vector<Setting>& settings() {
@@ -151,6 +165,36 @@ const std::vector<Setting>& settings() {
                   return std::string("must not be accept: an unscanned message is never passed as clean");
                 return e;
               }},
+      SIZE_SETTING("inspect.max_depth", inspect.limits.max_depth, 1, 64,
+                   "Deepest nesting of archives and documents inside one MIME part."),
+      SIZE_SETTING("inspect.max_members", inspect.limits.max_members, 1, 1e8,
+                   "Most archive members inspected in one message."),
+      SIZE_SETTING("inspect.max_expanded_bytes", inspect.limits.max_expanded_bytes, 1024, kMaxBytes,
+                   "Most bytes unpacked from archives and documents for one message."),
+      SIZE_SETTING("inspect.max_member_bytes", inspect.limits.max_member_bytes, 1024, kMaxBytes,
+                   "Largest single archive member unpacked."),
+      U32_SETTING("inspect.max_ratio", inspect.limits.max_ratio, 2, 1e6,
+                  "Largest unpacked-to-packed size ratio of one member before it counts as a bomb."),
+      U32_SETTING("inspect.max_time_ms", inspect.limits.max_time_ms, 1, 3.6e6,
+                  "Wall-clock budget for inspecting one message, in milliseconds."),
+      SIZE_SETTING("inspect.max_name_length", inspect.limits.max_name_length, 16, 65536,
+                   "File names longer than this raise FILE_NAME_LONG."),
+      SIZE_SETTING("inspect.max_passwords", inspect.limits.max_passwords, 0, 1000,
+                   "Candidate passwords from the message text tried on an encrypted archive."),
+      Setting{"inspect.clamav_database", "string",
+              "Directory of ClamAV signature files; empty: the system's ClamAV database when present.", 0, 0,
+              [](const Config& c) { return "\"" + c.inspect.clamav_database + "\""; },
+              [](const toml::node& n, Config& c, const Setting&) { return set_string(n, c.inspect.clamav_database); }},
+      Setting{"inspect.yara_rules", "string",
+              "Directory of extra YARA rules (*.yar) compiled with the shipped ones; empty: none.", 0, 0,
+              [](const Config& c) { return "\"" + c.inspect.yara_rules + "\""; },
+              [](const toml::node& n, Config& c, const Setting&) { return set_string(n, c.inspect.yara_rules); }},
+      ACTION_SETTING("policy.encrypted_action", policy.encrypted_action,
+                     "Action for an encrypted archive or document no candidate password opens."),
+      ACTION_SETTING("policy.dangerous_file_action", policy.dangerous_file_action,
+                     "Action for executables, scripts, shortcuts and disk images, wherever they hide."),
+      ACTION_SETTING("policy.bomb_action", policy.bomb_action,
+                     "Action for decompression bombs (ratio, size, nesting or overlapping entries)."),
       SIZE_SETTING("sandbox.workers", sandbox.workers, 0, 1024,
                    "Scan worker processes; 0 means one per CPU."),
       SIZE_SETTING("sandbox.max_messages_per_worker", sandbox.max_messages_per_worker, 1, 1e9,

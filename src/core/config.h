@@ -25,6 +25,9 @@ struct PolicyConfig {
   double reject_score = 20.0;      // ... rejected
   Action limit_action = Action::kQuarantine;  // a parser limit was hit
   Action unscannable_action = Action::kQuarantine;  // no worker could scan it
+  Action encrypted_action = Action::kQuarantine;    // an archive or document we cannot open
+  Action dangerous_file_action = Action::kQuarantine;  // executables, scripts, disk images
+  Action bomb_action = Action::kQuarantine;         // decompression bombs
 };
 
 struct MimeConfig {
@@ -41,12 +44,19 @@ struct SandboxConfig {
   std::uint32_t cpu_limit_seconds = 600;        // RLIMIT_CPU over a worker's life
 };
 
+struct InspectConfig {
+  InspectLimits limits;
+  std::string clamav_database;  // directory of ClamAV signatures; "" = system default if any
+  std::string yara_rules;       // extra YARA rules directory; the shipped rules are built in
+};
+
 struct Config {
   std::string source = "<embedded defaults>";  // the file it came from
   MimeLimits limits;
   MimeConfig mime;
   PolicyConfig policy;
   SandboxConfig sandbox;
+  InspectConfig inspect;
 };
 
 // One documented setting, for check-config and the documentation test.

@@ -22,4 +22,18 @@ struct MimeLimits {
   std::size_t max_alternative_views = 64;      // ambiguity views per message
 };
 
+// InspectLimits: the bounds on unpacking archives and documents (settings under
+// [inspect] in bulwark.toml). A hit limit raises an INSPECT_LIMIT_* or ARCHIVE_BOMB_*
+// symbol and policy decides; nothing is passed as clean because a limit stopped the look.
+struct InspectLimits {
+  std::size_t max_depth = 8;                      // containers inside a MIME leaf
+  std::size_t max_members = 10000;                // archive members per message
+  std::size_t max_expanded_bytes = 512u << 20;    // unpacked bytes per message
+  std::size_t max_member_bytes = 128u << 20;      // one unpacked member
+  std::uint32_t max_ratio = 200;                  // unpacked / packed size of one member
+  std::uint32_t max_time_ms = 20000;              // wall time for one message's inspection
+  std::size_t max_name_length = 255;              // longer file names are a symbol
+  std::size_t max_passwords = 16;                 // candidates tried on encrypted archives
+};
+
 }  // namespace bulwark

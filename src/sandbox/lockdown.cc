@@ -1,6 +1,7 @@
 #include "sandbox/lockdown.h"
 
 #include <grp.h>
+#include <signal.h>
 #include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -31,8 +32,31 @@ bool set_limit(int resource, rlim_t value) {
 
 // The allow-list: what scanning in memory needs, and nothing that reaches the outside.
 // No open/openat, no socket/connect, no fork/clone/execve, no ptrace, no kill of others.
+// A forbidden call traps instead of killing outright, so the worker can say which call it
+// was (the call itself never runs), then exits with kForbiddenSyscallExit.
+void on_sigsys(int, siginfo_t* info, void*) {
+  char msg[96] = "bulwark worker: forbidden system call ";
+  std::size_t n = std::strlen(msg);
+  int nr = info ? info->si_syscall : -1;
+  char digits[12];
+  int d = 0;
+  if (nr < 0) nr = 0;
+  do {
+    digits[d++] = static_cast<char>('0' + nr % 10);
+    nr /= 10;
+  } while (nr > 0 && d < 11);
+  while (d > 0 && n < sizeof msg - 2) msg[n++] = digits[--d];
+  msg[n++] = '\n';
+  (void)!::write(2, msg, n);
+  ::_exit(kForbiddenSyscallExit);
+}
+
 std::string load_seccomp() {
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+  struct sigaction sa {};
+  sa.sa_sigaction = on_sigsys;
+  sa.sa_flags = SA_SIGINFO;
+  if (::sigaction(SIGSYS, &sa, nullptr) != 0) return err("sigaction(SIGSYS)");
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
   if (!ctx) return "seccomp_init failed";
   int rc = 0;
   for (int sc : {SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
@@ -51,6 +75,20 @@ std::string load_seccomp() {
   const scmp_arg_cmp only_self{0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid()), 0};
   rc |= seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, &only_self);
   rc |= seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, &only_self);
+  // The filesystem is refused with EACCES rather than a trap: libraries probe for files at
+  // odd moments (libarchive's locale and iconv modules on first use, ClamAV's per-scan
+  // temporary directory), and a refusal lets them carry on in memory. No call here ever
+  // reaches a file either way. mkdir "succeeds" without creating anything, because
+  // libclamav reports an unscanned blob as clean when it cannot make its scratch
+  // directory; it then scans from memory and its later file calls fail.
+  for (int sc : {SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(creat), SCMP_SYS(access),
+                 SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(stat), SCMP_SYS(lstat),
+                 SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
+                 SCMP_SYS(rmdir), SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(chmod),
+                 SCMP_SYS(fchmodat), SCMP_SYS(fchmod), SCMP_SYS(statx)})
+    rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), sc, 0);
+  rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), SCMP_SYS(mkdir), 0);
+  rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), SCMP_SYS(mkdirat), 0);
   // fstat on an inherited descriptor is harmless and glibc's stdio asks for it.
   rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fstat), 0);
   rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 0);

@@ -1,15 +1,20 @@
 // Locking a scan worker down after its engines are warm: privileges, rlimits, seccomp.
 //
 // Order matters: drop the user (when root) and set rlimits while those calls are still
-// allowed, set no_new_privs, then load the seccomp allow-list, after which anything but
-// reading and writing inherited descriptors, memory management, futexes, clocks and exit
-// kills the process (SIGSYS).
+// allowed, set no_new_privs, then load the seccomp allow-list: reading and writing
+// inherited descriptors, memory management, futexes, clocks and exit are allowed; calls
+// that reach the filesystem fail with EACCES; anything else (sockets, exec, fork, ptrace,
+// signals to others, ...) ends the worker.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 namespace bulwark::sandbox {
+
+// Exit status of a worker that attempted a forbidden system call (it is reported on stderr
+// with its number first).
+constexpr int kForbiddenSyscallExit = 159;
 
 struct LockdownOptions {
   std::uint64_t address_space_bytes = 4ull << 30;  // RLIMIT_AS (skipped under ASan)

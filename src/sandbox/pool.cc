@@ -89,7 +89,9 @@ void WorkerPool::retire(Lane& lane, Fate fate) {
     // It hung up on us: it is dying or dead. Its exit status tells how.
     for (int i = 0; i < 1000 && (r = ::waitpid(lane.pid, &st, WNOHANG)) == 0; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    if (r == lane.pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS) fate = Fate::kSeccomp;
+    if (r == lane.pid && ((WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS) ||
+                          (WIFEXITED(st) && WEXITSTATUS(st) == kForbiddenSyscallExit)))
+      fate = Fate::kSeccomp;
   }
   if (r == 0) {
     ::kill(lane.pid, SIGKILL);

@@ -1,5 +1,6 @@
 #include "sandbox/worker.h"
 
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <limits>
 #include <new>
 
@@ -50,6 +52,16 @@ void run_worker(int fd, const scan::Scanner& scanner, const WorkerOptions& o) {
   ::close(1);
   ::close_range(4, std::numeric_limits<unsigned>::max(), 0);
 
+  // A worker forked from a supervisor thread allocates from that thread's malloc arena,
+  // and glibc shrinking such an arena reads /proc/sys/vm/overcommit_memory: a file open
+  // the sandbox forbids. Never trimming keeps glibc away from it; the memory goes back to
+  // the system when the worker is recycled.
+  ::mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  // libmagic formats timestamps of some file types with localtime(), which loads the
+  // time zone file on first use: load it now.
+  ::tzset();
+  const std::time_t epoch = 0;
+  (void)std::localtime(&epoch);
   (void)scanner.scan(std::string(kWarmup), "warmup");
   if (std::string e = lock_down(o.lockdown); !e.empty()) fail("lockdown: " + e);
 

@@ -3,6 +3,9 @@
 #include <chrono>
 
 #include "core/hash.h"
+#include "inspect/engines.h"
+#include "inspect/inspect.h"
+#include "inspect/passwords.h"
 #include "mime/parser.h"
 #include "scan/scoring.h"
 
@@ -21,7 +24,46 @@ std::string_view origin_label(mime::Origin o) {
   return "";
 }
 
+// Runs every leaf (views, embedded files, preambles included) through inspection.
+void inspect_message(const mime::Message& m, const inspect::Engines& engines,
+                     const InspectLimits& limits, Verdict& v, SymbolSet& symbols) {
+  inspect::Inspector insp(engines, limits);
+  std::vector<std::string> passwords;
+  for (const mime::Part& p : m.parts) {
+    if (!p.is_leaf() || !p.is_text() || passwords.size() >= limits.max_passwords) continue;
+    for (auto& pw : inspect::find_passwords(p.text, limits.max_passwords - passwords.size()))
+      passwords.push_back(std::move(pw));
+  }
+  insp.set_passwords(std::move(passwords));
+  for (const mime::Part& p : m.parts) {
+    if (!p.is_leaf()) continue;
+    // "2/invoice.zip": the part and the name it travels under, so that members read
+    // "2/invoice.zip/docs.tar/run.exe".
+    std::string location = p.filename.empty() ? p.path : inspect::child_location(p.path, p.filename);
+    insp.inspect_blob(inspect::Blob{p.payload, std::move(location), p.names, p.content_type, 0});
+  }
+  for (auto& f : insp.results().symbols)
+    symbols.add(f.symbol, f.location + (f.detail.empty() ? "" : ": " + f.detail));
+  for (auto& t : insp.results().threats)
+    v.threats.push_back(Threat{std::move(t.kind), std::move(t.name), std::move(t.location)});
+}
+
 }  // namespace
+
+Scanner::Scanner(Config config) : config_(std::move(config)) {
+  auto e = inspect::Engines::load(config_.inspect);
+  if (e) {
+    engines_ = std::move(e).value();
+  } else {
+    load_error_ = e.error().message;
+  }
+}
+
+Scanner::~Scanner() = default;
+
+std::string Scanner::describe_engines() const {
+  return engines_ ? engines_->describe() : "engines not loaded: " + load_error_;
+}
 
 ScanResult Scanner::scan(std::string raw, std::string_view origin) const {
   const auto t0 = std::chrono::steady_clock::now();
@@ -37,7 +79,14 @@ ScanResult Scanner::scan(std::string raw, std::string_view origin) const {
     v.parts.push_back(PartInfo{p.path, p.content_type, p.filename, p.payload.size(),
                                sha256_hex(p.payload), std::string(origin_label(p.origin))});
   }
-  v.symbols = m.symbols.all();
+  SymbolSet symbols = m.symbols;
+  if (engines_) {
+    inspect_message(m, *engines_, config_.inspect.limits, v, symbols);
+  } else {
+    // Never pass a message as clean because an engine is missing.
+    symbols.add("AV_ERROR", "inspection engines not loaded: " + load_error_);
+  }
+  v.symbols = symbols.all();
   finalize(v, config_.policy);
   v.elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

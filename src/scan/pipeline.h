@@ -1,16 +1,21 @@
 // The scan pipeline: one message in, a Verdict out. Callable from any front end (the
 // `scan` command, later SMTP, milter and HTTP) with an immutable Config snapshot.
-//   Scanner s(config);
+//   Scanner s(config);                      // loads the inspection engines once
+//   if (!s.load_error().empty()) fail(s.load_error());
 //   ScanResult r = s.scan(std::move(bytes), "inbox/1.eml");
-//   print(r.verdict); if (explain) puts(mime::dump_tree(r.message).c_str());
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/config.h"
 #include "mime/message.h"
 #include "scan/verdict.h"
+
+namespace bulwark::inspect {
+class Engines;
+}
 
 namespace bulwark::scan {
 
@@ -21,12 +26,19 @@ struct ScanResult {
 
 class Scanner {
  public:
-  explicit Scanner(Config config) : config_(std::move(config)) {}
+  // Loads libmagic, ClamAV signatures and YARA rules (before any worker forks). A load
+  // failure is kept in load_error(): a scanner without its engines must not be used.
+  explicit Scanner(Config config);
+  ~Scanner();
   ScanResult scan(std::string raw, std::string_view origin) const;
   const Config& config() const { return config_; }
+  const std::string& load_error() const { return load_error_; }
+  std::string describe_engines() const;
 
  private:
   Config config_;
+  std::unique_ptr<inspect::Engines> engines_;
+  std::string load_error_;
 };
 
 }  // namespace bulwark::scan

@@ -76,8 +76,67 @@ const std::vector<SymbolInfo>& all_symbols() {
       {"MIME_LIMIT_DECODED_BYTES", 0.0, "limit", "More decoded bytes than limits.max_decoded_bytes."},
       {"MIME_LIMIT_TIME", 0.0, "limit", "Parsing took longer than limits.max_time_ms."},
       {"MIME_LIMIT_VIEWS", 0.0, "limit", "More alternative readings than limits.max_alternative_views."},
+      // Files: true type and names (src/inspect/inspect.cc, names.cc).
+      {"FILE_DANGEROUS_TYPE", 6.0, "dangerous", "An executable, script, shortcut, disk image or OneNote file, found by its content."},
+      {"FILE_DANGEROUS_EXT", 4.0, "dangerous", "A file name with an extension that runs code when opened."},
+      {"FILE_TYPE_MISMATCH", 5.0, "file", "A file whose content contradicts its name (an executable named .pdf)."},
+      {"FILE_NAME_DOUBLE_EXT", 4.0, "file", "A file name with a harmless extension before the real one (invoice.pdf.exe)."},
+      {"FILE_NAME_BIDI", 6.0, "file", "A file name with bidirectional controls (RTLO) that reorder what the reader sees."},
+      {"FILE_NAME_LONG", 1.0, "file", "A file name longer than inspect.max_name_length."},
+      {"FILE_NAME_CONTROL", 3.0, "file", "Control characters in a file name."},
+      {"FILE_NAME_UNICODE_TRICK", 4.0, "file", "Look-alike dots or mixed scripts around a file name's extension."},
+      {"FILE_SYMLINK", 2.0, "file", "An archive member that is a symbolic or hard link."},
+      {"FILE_APPENDED_ARCHIVE", 2.0, "file", "An archive appended to another file (polyglot)."},
+      // Archives (src/inspect/archive.cc).
+      {"ARCHIVE_ENCRYPTED", 3.0, "encrypted", "An encrypted archive no candidate password opened."},
+      {"ARCHIVE_PASSWORD_FOUND", 3.0, "archive", "An encrypted archive opened with a password found in the message, as campaigns send them."},
+      {"ARCHIVE_BOMB_RATIO", 5.0, "bomb", "A member that expands more than inspect.max_ratio times."},
+      {"ARCHIVE_BOMB_SIZE", 5.0, "bomb", "A member larger than inspect.max_member_bytes."},
+      {"ARCHIVE_BOMB_NESTED", 5.0, "bomb", "Archives nested deeper than inspect.max_depth (42.zip style)."},
+      {"ARCHIVE_BOMB_OVERLAP", 5.0, "bomb", "Zip entries that overlap: one compressed block counted many times."},
+      {"ARCHIVE_CORRUPT", 1.0, "archive", "An archive that does not unpack cleanly."},
+      {"ARCHIVE_NAME_MISMATCH", 4.0, "archive", "Zip local and central directory disagree on names or sizes."},
+      {"ARCHIVE_TRAILING_DATA", 2.0, "archive", "Data after the end of an archive (concatenated archives)."},
+      // Documents (src/inspect/ole.cc, ooxml.cc, rtf.cc, pdf.cc, html_doc.cc).
+      {"DOC_VBA_MACRO", 4.0, "document", "A document with a VBA macro project."},
+      {"DOC_VBA_AUTOEXEC", 4.0, "document", "A VBA macro that runs when the document opens."},
+      {"DOC_VBA_SUSPICIOUS", 4.0, "document", "A VBA macro that runs programs, downloads or creates objects."},
+      {"DOC_XLM_MACRO", 6.0, "document", "An Excel 4.0 macro sheet."},
+      {"DOC_EMBEDDED_PACKAGE", 4.0, "document", "A file packaged inside a document (OLE Package)."},
+      {"DOC_ENCRYPTED", 3.0, "encrypted", "An encrypted document that cannot be inspected."},
+      {"DOC_EQUATION_EDITOR", 8.0, "document", "An Equation Editor 3.0 object (CVE-2017-11882 family)."},
+      {"DOC_EXTERNAL_TEMPLATE", 6.0, "document", "A document that loads a remote template when opened."},
+      {"DOC_EXTERNAL_OLE_LINK", 6.0, "document", "A document with an external OLE object link."},
+      {"DOC_EXTERNAL_REFERENCE", 3.0, "document", "A document with an external frame or sub-document."},
+      {"DOC_DDE", 8.0, "document", "A DDE field that runs a command when the document updates."},
+      {"DOC_MACRO_ENABLED", 2.0, "document", "A macro-enabled OOXML document."},
+      {"DOC_RTF_OBFUSCATED", 5.0, "document", "RTF structured to confuse parsers (deep groups, control words inside object data)."},
+      {"DOC_RTF_OBJUPDATE", 4.0, "document", "An RTF object that updates itself on open."},
+      {"DOC_RTF_OBJECT", 2.0, "document", "An OLE object embedded in RTF."},
+      {"PDF_JAVASCRIPT", 3.0, "document", "JavaScript in a PDF."},
+      {"PDF_OBFUSCATED_NAME", 5.0, "document", "PDF names hidden with #xx escapes."},
+      {"PDF_OPEN_ACTION", 1.0, "document", "A PDF action run when it opens."},
+      {"PDF_AUTO_ACTION", 2.0, "document", "PDF additional actions (/AA)."},
+      {"PDF_LAUNCH", 8.0, "document", "A PDF /Launch action that starts a program."},
+      {"PDF_EMBEDDED_FILE", 2.0, "document", "A file embedded in a PDF."},
+      {"PDF_SUBMIT_FORM", 3.0, "document", "A PDF form that submits data."},
+      {"PDF_XFA", 2.0, "document", "An XFA form in a PDF."},
+      {"PDF_RICHMEDIA", 3.0, "document", "Rich media (Flash, 3D) in a PDF."},
+      {"PDF_URI", 0.5, "document", "Link actions in a PDF."},
+      {"HTML_ATTACH_SCRIPT", 3.0, "document", "Script in an HTML attachment."},
+      {"HTML_ATTACH_CREDENTIAL_FORM", 6.0, "document", "An HTML attachment with a form that sends credentials."},
+      {"HTML_SMUGGLING", 8.0, "document", "An HTML attachment that assembles a file download from script (HTML smuggling)."},
+      // Engines (src/inspect/av_clamav.cc, av_yara.cc).
+      {"AV_HEURISTIC", 10.0, "av", "A ClamAV heuristic alert (encrypted content, limits exceeded, broken executable)."},
+      {"AV_ERROR", 0.0, "unscannable", "The antivirus engine failed on this content: it is not passed as clean."},
+      {"YARA_SUSPICIOUS", 4.0, "yara", "A YARA rule tagged suspicious matched."},
+      // Inspection limits.
+      {"INSPECT_LIMIT_DEPTH", 0.0, "limit", "A container deeper than inspect.max_depth was not opened."},
+      {"INSPECT_LIMIT_MEMBERS", 0.0, "limit", "More archive members than inspect.max_members."},
+      {"INSPECT_LIMIT_EXPANDED_BYTES", 0.0, "limit", "More unpacked bytes than inspect.max_expanded_bytes."},
+      {"INSPECT_LIMIT_TIME", 0.0, "limit", "Inspection took longer than inspect.max_time_ms."},
       // Sandbox: the action comes from policy.unscannable_action.
-      {"SANDBOX_UNSCANNABLE", 0.0, "sandbox", "No worker could scan the message (crash, timeout, bad reply) twice."},
+      {"SANDBOX_UNSCANNABLE", 0.0, "unscannable", "No worker could scan the message (crash, timeout, bad reply) twice."},
   };
   return table;
 }
@@ -111,11 +170,18 @@ Action decide(double score, bool limit_hit, bool has_threats, const PolicyConfig
 void finalize(Verdict& v, const PolicyConfig& policy) {
   v.score = score_symbols(v.symbols);
   bool limit_hit = false;
+  Action floor = Action::kAccept;
   for (const auto& s : v.symbols) {
     const SymbolInfo* info = find_symbol(s.name);
-    limit_hit |= info && info->group == "limit";
+    if (!info) continue;
+    // Classes of symbols whose action the administrator sets directly, whatever the score.
+    if (info->group == "limit") limit_hit = true;
+    else if (info->group == "encrypted") floor = std::max(floor, policy.encrypted_action);
+    else if (info->group == "dangerous") floor = std::max(floor, policy.dangerous_file_action);
+    else if (info->group == "bomb") floor = std::max(floor, policy.bomb_action);
+    else if (info->group == "unscannable") floor = std::max(floor, policy.unscannable_action);
   }
-  v.action = decide(v.score, limit_hit, !v.threats.empty(), policy);
+  v.action = std::max(decide(v.score, limit_hit, !v.threats.empty(), policy), floor);
 }
 
 }  // namespace bulwark::scan

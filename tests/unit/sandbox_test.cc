@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <set>
@@ -43,8 +44,14 @@ void trigger(std::string_view msg) {
     std::abort();  // not reached: the allocation fails first
     delete big;
   }
-  if (msg.find("TRIGGER:open") != std::string_view::npos)
-    ::syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
+  if (msg.find("TRIGGER:open") != std::string_view::npos) {
+    // Must be refused: a file that opens is a sandbox failure, made loud.
+    if (::syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY) >= 0) __builtin_trap();
+    if (::syscall(SYS_openat, AT_FDCWD, "/tmp/bulwark-escape", O_WRONLY | O_CREAT, 0600) >= 0)
+      __builtin_trap();
+  }
+  if (msg.find("TRIGGER:fork") != std::string_view::npos) ::syscall(SYS_fork);
+  if (msg.find("TRIGGER:ptrace") != std::string_view::npos) ::syscall(SYS_ptrace, 0, 1, 0, 0);
   if (msg.find("TRIGGER:socket") != std::string_view::npos) ::syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
   if (msg.find("TRIGGER:execve") != std::string_view::npos) {
     const char* argv[] = {"/bin/sh", nullptr};
@@ -159,7 +166,8 @@ INSTANTIATE_TEST_SUITE_P(
                     Trigger{"abort", &sandbox::SandboxStats::crashes},
                     Trigger{"hang", &sandbox::SandboxStats::timeouts},
                     Trigger{"alloc", &sandbox::SandboxStats::out_of_memory},
-                    Trigger{"open", &sandbox::SandboxStats::seccomp_kills},
+                    Trigger{"fork", &sandbox::SandboxStats::seccomp_kills},
+                    Trigger{"ptrace", &sandbox::SandboxStats::seccomp_kills},
                     Trigger{"socket", &sandbox::SandboxStats::seccomp_kills},
                     Trigger{"execve", &sandbox::SandboxStats::seccomp_kills},
                     Trigger{"badframe", &sandbox::SandboxStats::bad_frames}),
@@ -187,6 +195,16 @@ TEST(Sandbox, HostileMessageInAPipelinedRun) {
   // crashes again, and once more on its retry.
   EXPECT_EQ(s.unscannable, 1u) << s.summary();
   EXPECT_EQ(s.crashes, 3u) << s.summary();
+}
+
+// Files are out of reach: opening to read or to create fails, and the worker goes on.
+TEST(Sandbox, FilesCannotBeOpened) {
+  const scan::Scanner scanner(default_config());
+  WorkerPool pool(scanner, options(1));
+  auto o = pool.scan(0, kClean + "TRIGGER:open\r\n", false);
+  EXPECT_TRUE(o.ok) << o.failure;
+  EXPECT_EQ(pool.stats().failures(), 0u);
+  EXPECT_FALSE(std::filesystem::exists("/tmp/bulwark-escape"));
 }
 
 TEST(Sandbox, WorkersAreRecycled) {

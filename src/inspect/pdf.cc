@@ -1,0 +1,645 @@
+// PDF: active content (JavaScript, open and additional actions, launch, forms, XFA, rich
+// media, URIs) and embedded files, found by a linear tokenizer rather than the xref table
+// (malformed PDFs are normal and readers repair them; the attacker's objects are in the
+// bytes either way). FlateDecode object streams are inflated and scanned too, since they
+// hide dictionaries; embedded file streams (plain or FlateDecode) go back to the chain.
+//
+// Bounds: each byte is lexed once per level (the file, then inflated object streams, which
+// are not searched for further streams); container nesting is stored up to kMaxFrames;
+// inflation is capped per stream and charged to the message budget.
+#include <zlib.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/escape.h"
+#include "inspect/documents.h"
+
+namespace bulwark::inspect {
+
+namespace {
+
+// Document bytes quoted in a detail: escaped, and cut so one detail stays short.
+std::string shown(std::string_view s, std::size_t max = 200) {
+  std::string out = escape_for_display(s.substr(0, max));
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+constexpr std::size_t kMaxFrames = 64;
+constexpr std::size_t kMaxString = 4096;  // decoded string bytes kept per token
+constexpr std::size_t kMaxStreamOut = 64u << 20;
+constexpr std::size_t kMaxInflated = 4096;  // streams inflated per file
+constexpr std::size_t kMaxEmbedded = 64;
+constexpr std::size_t kMaxUris = 5;  // URIs shown in the detail
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\0';
+}
+
+bool is_delim(char c) {
+  return c == '(' || c == ')' || c == '<' || c == '>' || c == '[' || c == ']' || c == '{' ||
+         c == '}' || c == '/' || c == '%';
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+enum class Tok {
+  kName,
+  kNumber,
+  kString,
+  kKeyword,
+  kDictOpen,
+  kDictClose,
+  kArrayOpen,
+  kArrayClose,
+  kEnd
+};
+
+struct Token {
+  Tok kind = Tok::kEnd;
+  std::string text;            // decoded name / string, keyword or number text
+  std::string_view raw;        // as written (names)
+  bool escaped_alnum = false;  // a name with #xx hiding a letter or digit
+  std::size_t end = 0;         // offset after the token
+};
+
+class Lexer {
+ public:
+  explicit Lexer(std::string_view in) : in_(in) {}
+
+  std::size_t pos() const { return pos_; }
+  void seek(std::size_t p) { pos_ = p < in_.size() ? p : in_.size(); }
+
+  Token next() {
+    Token t;
+    skip_space();
+    if (pos_ >= in_.size()) {
+      t.end = pos_;
+      return t;
+    }
+    const char c = in_[pos_];
+    if (c == '/') {
+      name(t);
+    } else if (c == '(') {
+      literal(t);
+    } else if (c == '<') {
+      if (pos_ + 1 < in_.size() && in_[pos_ + 1] == '<') {
+        t.kind = Tok::kDictOpen;
+        pos_ += 2;
+      } else {
+        hexstring(t);
+      }
+    } else if (c == '>') {
+      if (pos_ + 1 < in_.size() && in_[pos_ + 1] == '>') {
+        t.kind = Tok::kDictClose;
+        pos_ += 2;
+      } else {
+        t.kind = Tok::kKeyword;
+        ++pos_;
+      }
+    } else if (c == '[') {
+      t.kind = Tok::kArrayOpen;
+      ++pos_;
+    } else if (c == ']') {
+      t.kind = Tok::kArrayClose;
+      ++pos_;
+    } else if (c == '{' || c == '}' || c == ')') {
+      t.kind = Tok::kKeyword;
+      ++pos_;
+    } else {
+      const std::size_t s = pos_;
+      while (pos_ < in_.size() && !is_space(in_[pos_]) && !is_delim(in_[pos_])) ++pos_;
+      t.text = std::string(in_.substr(s, std::min<std::size_t>(pos_ - s, 64)));
+      bool numeric = !t.text.empty();
+      for (char ch : t.text)
+        if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '+')) numeric = false;
+      t.kind = numeric ? Tok::kNumber : Tok::kKeyword;
+    }
+    t.end = pos_;
+    return t;
+  }
+
+ private:
+  void skip_space() {
+    while (pos_ < in_.size()) {
+      if (is_space(in_[pos_])) {
+        ++pos_;
+      } else if (in_[pos_] == '%') {
+        while (pos_ < in_.size() && in_[pos_] != '\n' && in_[pos_] != '\r') ++pos_;
+      } else {
+        break;
+      }
+    }
+  }
+
+  void name(Token& t) {
+    t.kind = Tok::kName;
+    const std::size_t s = pos_++;
+    while (pos_ < in_.size() && !is_space(in_[pos_]) && !is_delim(in_[pos_])) {
+      const char c = in_[pos_];
+      if (c == '#' && pos_ + 2 < in_.size() && hex_value(in_[pos_ + 1]) >= 0 &&
+          hex_value(in_[pos_ + 2]) >= 0) {
+        const char d = static_cast<char>(hex_value(in_[pos_ + 1]) * 16 + hex_value(in_[pos_ + 2]));
+        if (is_alnum(d)) t.escaped_alnum = true;
+        if (t.text.size() < 256) t.text += d;
+        pos_ += 3;
+        continue;
+      }
+      if (t.text.size() < 256) t.text += c;
+      ++pos_;
+    }
+    t.raw = in_.substr(s, std::min<std::size_t>(pos_ - s, 256));
+  }
+
+  void literal(Token& t) {
+    t.kind = Tok::kString;
+    ++pos_;
+    std::size_t depth = 1;
+    while (pos_ < in_.size()) {
+      const char c = in_[pos_++];
+      if (c == '\\') {
+        if (pos_ >= in_.size()) break;
+        const char e = in_[pos_++];
+        char out = e;
+        switch (e) {
+          case 'n':
+            out = '\n';
+            break;
+          case 'r':
+            out = '\r';
+            break;
+          case 't':
+            out = '\t';
+            break;
+          case 'b':
+            out = '\b';
+            break;
+          case 'f':
+            out = '\f';
+            break;
+          case '\r':
+            if (pos_ < in_.size() && in_[pos_] == '\n') ++pos_;
+            continue;
+          case '\n':
+            continue;
+          default:
+            if (e >= '0' && e <= '7') {
+              unsigned v = static_cast<unsigned>(e - '0');
+              for (int k = 0; k < 2 && pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '7';
+                   ++k)
+                v = v * 8 + static_cast<unsigned>(in_[pos_++] - '0');
+              out = static_cast<char>(v & 0xFF);
+            }
+            break;
+        }
+        if (t.text.size() < kMaxString) t.text += out;
+        continue;
+      }
+      if (c == '(') {
+        ++depth;
+      } else if (c == ')') {
+        if (--depth == 0) break;
+      }
+      if (t.text.size() < kMaxString) t.text += c;
+    }
+  }
+
+  void hexstring(Token& t) {
+    t.kind = Tok::kString;
+    ++pos_;
+    int hi = -1;
+    while (pos_ < in_.size() && in_[pos_] != '>') {
+      const int v = hex_value(in_[pos_++]);
+      if (v < 0) continue;
+      if (hi < 0) {
+        hi = v;
+      } else {
+        if (t.text.size() < kMaxString) t.text += static_cast<char>(hi * 16 + v);
+        hi = -1;
+      }
+    }
+    if (hi >= 0 && t.text.size() < kMaxString) t.text += static_cast<char>(hi * 16);
+    if (pos_ < in_.size()) ++pos_;
+  }
+
+  std::string_view in_;
+  std::size_t pos_ = 0;
+};
+
+struct Frame {
+  bool dict = true;
+  bool expect_key = true;
+  std::string key;
+  std::string parent_key;
+  std::string type;
+  std::vector<std::string> filters;
+  long long length = -1;
+  long long last_num = -1;
+  bool has_n = false, has_first = false;
+  std::string fname, ufname;
+  long long ef_ref = -1;
+};
+
+// Text strings are PDFDocEncoding or UTF-16BE with a BOM; file names are shown as UTF-8.
+std::string text_string(std::string_view s) {
+  if (s.size() >= 2 && static_cast<unsigned char>(s[0]) == 0xFE &&
+      static_cast<unsigned char>(s[1]) == 0xFF) {
+    std::string out;
+    for (std::size_t i = 2; i + 1 < s.size(); i += 2) {
+      const unsigned cp =
+          (static_cast<unsigned char>(s[i]) << 8) | static_cast<unsigned char>(s[i + 1]);
+      if (cp == 0) break;
+      if (cp < 0x80) {
+        out += static_cast<char>(cp);
+      } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+      } else if (cp < 0xD800 || cp > 0xDFFF) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+      } else {
+        out += '?';
+      }
+    }
+    return out;
+  }
+  std::string out(s);
+  const std::size_t nul = out.find('\0');
+  if (nul != std::string::npos) out.resize(nul);
+  return out;
+}
+
+std::string base_name(std::string_view path) {
+  const std::size_t slash = path.find_last_of("/\\:");
+  if (slash != std::string_view::npos) path.remove_prefix(slash + 1);
+  return std::string(path);
+}
+
+struct Embedded {
+  long long obj = -1;
+  std::string data;
+};
+
+class PdfScanner {
+ public:
+  PdfScanner(const Blob& blob, Inspector& insp) : blob_(blob), insp_(insp) {}
+
+  void run() {
+    scan(blob_.bytes, 0);
+    report();
+    extract();
+  }
+
+ private:
+  void scan(std::string_view data, int level) {
+    Lexer lx(data);
+    std::vector<Frame> frames;
+    std::size_t overflow = 0;  // containers opened beyond kMaxFrames
+    Frame last_dict;
+    bool last_was_dict_close = false;
+    long long num1 = -1, num2 = -1;  // the last two integers seen at top level
+    long long cur_obj = -1;
+    std::size_t count = 0;
+    for (;;) {
+      if ((++count & 0x3FFFu) == 0 && insp_.out_of_time(blob_)) return;
+      Token t = lx.next();
+      if (t.kind == Tok::kEnd) break;
+      const bool was_dict_close = last_was_dict_close;
+      last_was_dict_close = false;
+      switch (t.kind) {
+        case Tok::kName: {
+          check_name(t);
+          if (frames.empty() || overflow) break;
+          Frame& f = frames.back();
+          if (f.dict && f.expect_key) {
+            f.key = t.text;
+            f.expect_key = false;
+          } else if (f.dict) {
+            if (f.key == "Type") f.type = t.text;
+            if (f.key == "Filter" && f.filters.size() < 8) f.filters.push_back(t.text);
+            f.expect_key = true;
+          } else if (f.filters.size() < 8) {
+            f.filters.push_back(t.text);  // array element (Filter arrays are merged on close)
+          }
+          break;
+        }
+        case Tok::kNumber: {
+          long long v = -1;
+          if (!t.text.empty() && t.text.find_first_not_of("0123456789") == std::string::npos &&
+              t.text.size() < 18)
+            v = std::stoll(t.text);
+          num2 = num1;
+          num1 = v;
+          if (frames.empty() || overflow) break;
+          Frame& f = frames.back();
+          if (f.dict && !f.expect_key) {
+            f.last_num = v;
+            if (f.key == "Length") f.length = v;
+            if (f.key == "N") f.has_n = true;
+            if (f.key == "First") f.has_first = true;
+            f.expect_key = true;
+          }
+          break;
+        }
+        case Tok::kString: {
+          if (frames.empty() || overflow) break;
+          Frame& f = frames.back();
+          if (f.dict && !f.expect_key) {
+            if (f.key == "F" && f.fname.empty()) f.fname = text_string(t.text);
+            if (f.key == "UF" && f.ufname.empty()) f.ufname = text_string(t.text);
+            if (f.key == "URI") {
+              ++uri_count_;
+              if (uris_.size() < kMaxUris) uris_.push_back(t.text.substr(0, 200));
+            }
+            f.expect_key = true;
+          }
+          break;
+        }
+        case Tok::kDictOpen:
+        case Tok::kArrayOpen: {
+          if (frames.size() >= kMaxFrames || overflow) {
+            ++overflow;
+            break;
+          }
+          Frame nf;
+          nf.dict = t.kind == Tok::kDictOpen;
+          if (!frames.empty()) {
+            const Frame& p = frames.back();
+            nf.parent_key = p.dict ? p.key : p.parent_key;
+          }
+          frames.push_back(std::move(nf));
+          break;
+        }
+        case Tok::kDictClose:
+        case Tok::kArrayClose: {
+          if (overflow) {
+            --overflow;
+            break;
+          }
+          if (frames.empty()) break;
+          Frame done = std::move(frames.back());
+          frames.pop_back();
+          if (!frames.empty()) {
+            Frame& p = frames.back();
+            if (!done.dict && p.dict && p.key == "Filter") p.filters = done.filters;
+            if (done.dict && done.parent_key == "EF" && done.ef_ref >= 0 && p.ef_ref < 0)
+              p.ef_ref = done.ef_ref;
+            if (p.dict) p.expect_key = true;
+          }
+          if (done.dict) {
+            note_filespec(done);
+            if (frames.empty()) {
+              last_dict = std::move(done);
+              last_was_dict_close = true;
+            }
+          }
+          break;
+        }
+        case Tok::kKeyword: {
+          if (t.text == "R") {
+            if (!frames.empty() && !overflow) {
+              Frame& f = frames.back();
+              if (f.dict && f.expect_key) {
+                if (f.key == "Length") f.length = -1;
+                if ((f.key == "F" || f.key == "UF") && f.parent_key == "EF") f.ef_ref = f.last_num;
+              }
+            }
+          } else if (t.text == "obj") {
+            cur_obj = num2;
+            frames.clear();
+            overflow = 0;
+          } else if (t.text == "endobj") {
+            frames.clear();
+            overflow = 0;
+          } else if (t.text == "stream" && level == 0 && was_dict_close) {
+            lx.seek(stream(data, t.end, last_dict, cur_obj));
+          }
+          break;
+        }
+        case Tok::kEnd:
+          break;
+      }
+    }
+  }
+
+  // A stream body after the "stream" keyword at `after`; returns where scanning resumes.
+  std::size_t stream(std::string_view data, std::size_t after, const Frame& dict, long long obj) {
+    std::size_t start = after;
+    if (start < data.size() && data[start] == '\r') ++start;
+    if (start < data.size() && data[start] == '\n') ++start;
+    std::size_t end = std::string_view::npos;
+    if (dict.length >= 0 && static_cast<unsigned long long>(dict.length) <= data.size() - start) {
+      std::size_t e = start + static_cast<std::size_t>(dict.length);
+      std::size_t k = e;
+      while (k < data.size() && is_space(data[k]) && k - e < 4) ++k;
+      if (data.substr(k, 9) == "endstream") end = e;
+    }
+    std::size_t resume;
+    if (end == std::string_view::npos) {
+      const std::size_t es = data.find("endstream", start);
+      // No end: readers recover objects after it by the xref, so keep scanning them.
+      if (es == std::string_view::npos) return start;
+      end = es;
+      resume = end;
+      if (end > start && data[end - 1] == '\n') --end;
+      if (end > start && data[end - 1] == '\r') --end;
+    } else {
+      resume = end;
+    }
+    const std::string_view body = data.substr(start, end - start);
+    const bool objstm = dict.type == "ObjStm" || (dict.has_n && dict.has_first);
+    const bool embedded = dict.type == "EmbeddedFile";
+    if (!objstm && !embedded) {
+      // An unfiltered stream that is text may hold objects a reader finds through the
+      // xref (a /Length that swallows them): its names are scanned too.
+      if (dict.filters.empty() && looks_textual(body)) scan(body, 1);
+      return resume;
+    }
+    bool flate = false, other = false;
+    for (const std::string& f : dict.filters) {
+      if (f == "FlateDecode" || f == "Fl") {
+        flate = true;
+      } else {
+        other = true;
+      }
+    }
+    if (other || dict.filters.size() > 1) return resume;  // filter chains we do not decode
+    std::string decoded;
+    if (flate) {
+      if (inflated_ >= kMaxInflated) return resume;
+      ++inflated_;
+      if (!inflate_bounded(body, decoded)) return resume;
+    }
+    if (objstm) {
+      scan(flate ? std::string_view(decoded) : body, 1);
+    } else if (embedded_.size() < kMaxEmbedded) {
+      embedded_.push_back(Embedded{obj, flate ? std::move(decoded) : std::string(body)});
+    }
+    return resume;
+  }
+
+  static bool looks_textual(std::string_view b) {
+    const std::string_view head = b.substr(0, 4096);
+    if (head.empty()) return false;
+    std::size_t text = 0;
+    for (char c : head) {
+      const unsigned char u = static_cast<unsigned char>(c);
+      if ((u >= 0x20 && u < 0x7F) || c == '\r' || c == '\n' || c == '\t') ++text;
+    }
+    return text * 100 >= head.size() * 95;
+  }
+
+  // zlib (or raw deflate) with a per-stream cap, charged to the message budget as it goes.
+  bool inflate_bounded(std::string_view in, std::string& out) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      out.clear();
+      z_stream zs{};
+      if (inflateInit2(&zs, attempt == 0 ? 15 + 32 : -15) != Z_OK) return false;
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+      zs.avail_in = static_cast<uInt>(std::min<std::size_t>(in.size(), 0xFFFFFFFFu));
+      const std::size_t cap = std::min(kMaxStreamOut, insp_.limits().max_member_bytes);
+      char buf[16384];
+      int rc = Z_OK;
+      bool budget_ok = true;
+      while (rc == Z_OK && out.size() < cap) {
+        zs.next_out = reinterpret_cast<Bytef*>(buf);
+        zs.avail_out = sizeof(buf);
+        rc = inflate(&zs, Z_NO_FLUSH);
+        const std::size_t got = sizeof(buf) - zs.avail_out;
+        if (got == 0 && rc == Z_BUF_ERROR) break;
+        if (!insp_.charge(blob_, got)) {
+          budget_ok = false;
+          break;
+        }
+        out.append(buf, std::min(got, cap - out.size()));
+      }
+      inflateEnd(&zs);
+      if (!budget_ok) return false;
+      // A damaged or truncated stream still yields what it had (readers show it too).
+      if (!out.empty() || rc == Z_STREAM_END) return true;
+      if (rc != Z_DATA_ERROR) return false;
+    }
+    return false;
+  }
+
+  void note_filespec(const Frame& d) {
+    std::string name = !d.ufname.empty() ? d.ufname : d.fname;
+    if (name.empty()) return;
+    name = base_name(name);
+    if (name.empty()) return;
+    if (d.ef_ref >= 0 && names_by_obj_.size() < 1024) names_by_obj_.emplace(d.ef_ref, name);
+    if (all_names_.size() < 64 && (d.ef_ref >= 0 || d.type == "Filespec"))
+      all_names_.push_back(name);
+  }
+
+  void check_name(const Token& t) {
+    if (t.escaped_alnum && obfuscated_.size() < 4) obfuscated_.push_back(std::string(t.raw));
+    const std::string& n = t.text;
+    if (n == "JavaScript" || n == "JS") {
+      javascript_ = true;
+    } else if (n == "OpenAction") {
+      open_action_ = true;
+    } else if (n == "AA") {
+      auto_action_ = true;
+    } else if (n == "Launch") {
+      launch_ = true;
+    } else if (n == "EmbeddedFile" || n == "EmbeddedFiles") {
+      embedded_file_ = true;
+    } else if (n == "SubmitForm") {
+      submit_form_ = true;
+    } else if (n == "RichMedia") {
+      rich_media_ = true;
+    } else if (n == "XFA") {
+      xfa_ = true;
+    }
+  }
+
+  void report() {
+    if (!obfuscated_.empty()) {
+      std::string d;
+      for (const std::string& o : obfuscated_) d += (d.empty() ? "" : ", ") + shown(o);
+      insp_.symbol(blob_, "PDF_OBFUSCATED_NAME", d);
+    }
+    if (javascript_) insp_.symbol(blob_, "PDF_JAVASCRIPT", "/JavaScript or /JS");
+    if (open_action_) insp_.symbol(blob_, "PDF_OPEN_ACTION", "/OpenAction");
+    if (auto_action_) insp_.symbol(blob_, "PDF_AUTO_ACTION", "/AA");
+    if (launch_) insp_.symbol(blob_, "PDF_LAUNCH", "/Launch");
+    if (submit_form_) insp_.symbol(blob_, "PDF_SUBMIT_FORM", "/SubmitForm");
+    if (xfa_) insp_.symbol(blob_, "PDF_XFA", "/XFA");
+    if (rich_media_) insp_.symbol(blob_, "PDF_RICHMEDIA", "/RichMedia");
+    if (uri_count_) {
+      std::string d = std::to_string(uri_count_) + " URI action(s): ";
+      for (std::size_t i = 0; i < uris_.size(); ++i) d += (i ? ", " : "") + shown(uris_[i]);
+      insp_.symbol(blob_, "PDF_URI", d);
+    }
+    if (embedded_file_ || !embedded_.empty()) {
+      std::string d = std::to_string(embedded_.size()) + " embedded file stream(s)";
+      for (std::size_t i = 0; i < all_names_.size() && i < 5; ++i)
+        d += (i ? ", " : ": ") + shown(all_names_[i]);
+      insp_.symbol(blob_, "PDF_EMBEDDED_FILE", d);
+    }
+  }
+
+  void extract() {
+    std::size_t n = 0;
+    for (Embedded& e : embedded_) {
+      ++n;
+      std::string name;
+      const auto it = names_by_obj_.find(e.obj);
+      if (it != names_by_obj_.end()) {
+        name = it->second;
+      } else if (all_names_.size() == 1 && embedded_.size() == 1) {
+        name = all_names_.front();
+      }
+      std::vector<std::string> names;
+      if (!name.empty()) names.push_back(name);
+      const std::string loc = name.empty() ? "embedded" + std::to_string(n) + ".bin" : name;
+      if (!insp_.count_member(blob_) || !insp_.charge(blob_, e.data.size())) return;
+      const std::string& kept = insp_.keep(std::move(e.data));
+      insp_.inspect_blob(
+          Blob{kept, child_location(blob_.location, loc), std::move(names), "", blob_.depth + 1});
+    }
+  }
+
+  const Blob& blob_;
+  Inspector& insp_;
+  bool javascript_ = false, open_action_ = false, auto_action_ = false, launch_ = false;
+  bool embedded_file_ = false, submit_form_ = false, rich_media_ = false, xfa_ = false;
+  std::size_t uri_count_ = 0;
+  std::vector<std::string> uris_;
+  std::vector<std::string> obfuscated_;
+  std::map<long long, std::string> names_by_obj_;
+  std::vector<std::string> all_names_;
+  std::vector<Embedded> embedded_;
+  std::size_t inflated_ = 0;
+};
+
+}  // namespace
+
+bool looks_like_pdf(std::string_view bytes) {
+  return bytes.substr(0, std::min<std::size_t>(bytes.size(), 1024)).find("%PDF-") !=
+         std::string_view::npos;
+}
+
+void inspect_pdf(const Blob& blob, Inspector& insp) {
+  try {
+    PdfScanner(blob, insp).run();
+  } catch (const std::exception&) {
+  }
+}
+
+}  // namespace bulwark::inspect
