@@ -47,7 +47,9 @@ std::uint16_t le16(std::string_view b, std::size_t off) {
 std::uint32_t le32(std::string_view b, std::size_t off) {
   return static_cast<std::uint32_t>(le(b, off, 4));
 }
-std::uint64_t le64(std::string_view b, std::size_t off) { return le(b, off, 8); }
+std::uint64_t le64(std::string_view b, std::size_t off) {
+  return le(b, off, 8);
+}
 
 std::uint32_t crc32_of(std::string_view b) {
   uLong c = crc32(0L, Z_NULL, 0);
@@ -70,7 +72,9 @@ std::string_view basename_of(std::string_view name) {
   return slash == npos ? name : name.substr(slash + 1);
 }
 
-std::string shown(std::string_view s) { return "'" + escape_for_display(s) + "'"; }
+std::string shown(std::string_view s) {
+  return "'" + escape_for_display(s) + "'";
+}
 
 // A tar header without the ustar magic (V7): its checksum must add up.
 bool valid_tar_checksum(std::string_view b) {
@@ -82,7 +86,8 @@ bool valid_tar_checksum(std::string_view b) {
   std::size_t i = 148;
   while (i < 156 && b[i] == ' ') ++i;
   std::size_t digits = 0;
-  for (; i < 156 && b[i] >= '0' && b[i] <= '7'; ++i, ++digits) stored = stored * 8 + static_cast<std::uint64_t>(b[i] - '0');
+  for (; i < 156 && b[i] >= '0' && b[i] <= '7'; ++i, ++digits)
+    stored = stored * 8 + static_cast<std::uint64_t>(b[i] - '0');
   return digits > 0 && stored == sum;
 }
 
@@ -104,10 +109,8 @@ struct ZipDir {
   bool earlier_eocd = false;  // another complete zip ends before this one (concatenation)
 };
 
-constexpr std::size_t kMaxZipEntries = 1u << 20;
-
 // Reads the central directory of the EOCD record at `pos`; false when it is not a real one.
-bool read_zip_dir(std::string_view b, std::size_t pos, ZipDir& d, bool entries) {
+bool read_zip_dir(std::string_view b, std::size_t pos, ZipDir& d, std::size_t max_entries) {
   if (!at(b, pos, "PK\x05\x06") || b.size() - pos < 22) return false;
   std::uint64_t cd_size = le32(b, pos + 12);
   std::uint64_t cd_off = le32(b, pos + 16);
@@ -140,9 +143,9 @@ bool read_zip_dir(std::string_view b, std::size_t pos, ZipDir& d, bool entries) 
   d.end = pos + 22 + comment;
   d.base = static_cast<std::int64_t>(cd_start) - static_cast<std::int64_t>(cd_off);
   d.entries.clear();
-  if (!entries) return true;
+  if (max_entries == 0) return true;
   std::size_t p = cd_start;
-  while (p + 46 <= cd_end && at(b, p, "PK\x01\x02") && d.entries.size() < kMaxZipEntries) {
+  while (p + 46 <= cd_end && at(b, p, "PK\x01\x02") && d.entries.size() < max_entries) {
     ZipEntry e;
     e.csize = le32(b, p + 20);
     e.usize = le32(b, p + 24);
@@ -174,21 +177,22 @@ bool read_zip_dir(std::string_view b, std::size_t pos, ZipDir& d, bool entries) 
 // The zip any central-directory reader opens: the last end-of-central-directory record that
 // leads to a real central directory. Readers look in the last 64 KiB; past that we search
 // the whole blob (each candidate is checked in constant time).
-ZipDir parse_zip(std::string_view b, bool entries) {
+ZipDir parse_zip(std::string_view b, std::size_t max_entries) {
   ZipDir d;
   if (b.size() < 22) return d;
   const std::size_t window = std::min<std::size_t>(b.size(), 22 + 0xFFFF);
   std::size_t found = npos;
   for (std::size_t pos = b.size() - 22;; --pos) {
-    if (b[pos] == 'P' && read_zip_dir(b, pos, d, false)) {
+    if (b[pos] == 'P' && read_zip_dir(b, pos, d, 0)) {
       found = pos;
       break;
     }
     if (pos == 0 || b.size() - pos >= window) break;
   }
   if (found == npos) {
-    for (std::size_t pos = b.rfind("PK\x05\x06"); pos != npos; pos = pos ? b.rfind("PK\x05\x06", pos - 1) : npos) {
-      if (read_zip_dir(b, pos, d, false)) {
+    for (std::size_t pos = b.rfind("PK\x05\x06"); pos != npos;
+         pos = pos ? b.rfind("PK\x05\x06", pos - 1) : npos) {
+      if (read_zip_dir(b, pos, d, 0)) {
         found = pos;
         break;
       }
@@ -196,12 +200,12 @@ ZipDir parse_zip(std::string_view b, bool entries) {
     }
   }
   if (found == npos) return ZipDir{};
-  read_zip_dir(b, found, d, entries);
+  read_zip_dir(b, found, d, max_entries);
   // Another end record before this one, leading to its own directory: concatenated zips.
   for (std::size_t pos = found ? b.rfind("PK\x05\x06", found - 1) : npos; pos != npos;
        pos = pos ? b.rfind("PK\x05\x06", pos - 1) : npos) {
     ZipDir other;
-    if (read_zip_dir(b, pos, other, false)) {
+    if (read_zip_dir(b, pos, other, 0)) {
       d.earlier_eocd = true;
       break;
     }
@@ -264,7 +268,8 @@ bool valid_rar4(std::string_view b, std::size_t off) {
   if (!at(b, off, std::string_view("Rar!\x1a\x07\x00", 7)) || b.size() - off < 7 + 13) return false;
   const std::size_t h = off + 7;
   const std::size_t size = le16(b, h + 5);
-  if (static_cast<unsigned char>(b[h + 2]) != 0x73 || size < 13 || h + size > b.size()) return false;
+  if (static_cast<unsigned char>(b[h + 2]) != 0x73 || size < 13 || h + size > b.size())
+    return false;
   return (crc32_of(b.substr(h + 2, size - 2)) & 0xFFFF) == le16(b, h);
 }
 
@@ -309,16 +314,26 @@ std::string decompressed_name(std::string_view name) {
   struct Rule {
     std::string_view ext, repl;
   };
-  static constexpr std::array<Rule, 14> kRules = {{{".gz", ""}, {".gzip", ""}, {".tgz", ".tar"},
-                                                   {".bz2", ""}, {".tbz2", ".tar"}, {".tbz", ".tar"},
-                                                   {".xz", ""}, {".txz", ".tar"}, {".zst", ""},
-                                                   {".lz4", ""}, {".z", ""}, {".lzma", ""},
-                                                   {".lz", ""}, {".tzst", ".tar"}}};
+  static constexpr std::array<Rule, 14> kRules = {{{".gz", ""},
+                                                   {".gzip", ""},
+                                                   {".tgz", ".tar"},
+                                                   {".bz2", ""},
+                                                   {".tbz2", ".tar"},
+                                                   {".tbz", ".tar"},
+                                                   {".xz", ""},
+                                                   {".txz", ".tar"},
+                                                   {".zst", ""},
+                                                   {".lz4", ""},
+                                                   {".z", ""},
+                                                   {".lzma", ""},
+                                                   {".lz", ""},
+                                                   {".tzst", ".tar"}}};
   for (const Rule& r : kRules) {
     if (name.size() > r.ext.size()) {
       std::string tail(name.substr(name.size() - r.ext.size()));
       for (char& c : tail) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-      if (tail == r.ext) return std::string(name.substr(0, name.size() - r.ext.size())) + std::string(r.repl);
+      if (tail == r.ext)
+        return std::string(name.substr(0, name.size() - r.ext.size())) + std::string(r.repl);
     }
   }
   return {};
@@ -333,12 +348,12 @@ using FilterFn = int (*)(archive*);
 const std::vector<FilterFn>& in_process_filters() {
   static const std::vector<FilterFn> filters = [] {
     const std::array<FilterFn, 12> all = {
-        archive_read_support_filter_gzip,  archive_read_support_filter_bzip2,
-        archive_read_support_filter_xz,    archive_read_support_filter_lzma,
-        archive_read_support_filter_lzip,  archive_read_support_filter_zstd,
-        archive_read_support_filter_lz4,   archive_read_support_filter_compress,
-        archive_read_support_filter_uu,    archive_read_support_filter_rpm,
-        archive_read_support_filter_lzop,  archive_read_support_filter_grzip};
+        archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+        archive_read_support_filter_xz,   archive_read_support_filter_lzma,
+        archive_read_support_filter_lzip, archive_read_support_filter_zstd,
+        archive_read_support_filter_lz4,  archive_read_support_filter_compress,
+        archive_read_support_filter_uu,   archive_read_support_filter_rpm,
+        archive_read_support_filter_lzop, archive_read_support_filter_grzip};
     std::vector<FilterFn> ok;
     for (FilterFn f : all) {
       archive* probe = archive_read_new();
@@ -349,6 +364,30 @@ const std::vector<FilterFn>& in_process_filters() {
   }();
   return filters;
 }
+
+// libarchive converts member names to the thread's locale. Its calls run under a UTF-8
+// LC_CTYPE for this thread, so names in UTF-16 (7z, cab, Joliet) and UTF-8-flagged zip names
+// reach the name checks as UTF-8 (bidi controls included) instead of failing conversion to
+// ASCII. Only around libarchive calls: the analysers of the members run in the process's
+// own locale, as everywhere else.
+class Utf8Locale {
+ public:
+  Utf8Locale() {
+    static const locale_t utf8 = [] {
+      locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+      return l;
+    }();
+    if (utf8) old_ = uselocale(utf8);
+  }
+  ~Utf8Locale() {
+    if (old_) uselocale(old_);
+  }
+  Utf8Locale(const Utf8Locale&) = delete;
+  Utf8Locale& operator=(const Utf8Locale&) = delete;
+
+ private:
+  locale_t old_ = static_cast<locale_t>(nullptr);
+};
 
 enum class Mode { kAll, kZipSeekable, kZipStreaming };
 
@@ -365,12 +404,17 @@ struct Reader {
 // Opens `bytes` in memory. Formats are listed one by one: archive_read_support_format_all
 // would include mtree, whose reader opens the files an mtree manifest names on *our* disk.
 int open_reader(Reader& r, std::string_view bytes, Mode mode, const std::string* passphrase) {
+  const Utf8Locale in_utf8;
   r.a = archive_read_new();
   if (!r.a) return ARCHIVE_FATAL;
   archive* a = r.a;
   switch (mode) {
-    case Mode::kZipSeekable: archive_read_support_format_zip_seekable(a); break;
-    case Mode::kZipStreaming: archive_read_support_format_zip_streamable(a); break;
+    case Mode::kZipSeekable:
+      archive_read_support_format_zip_seekable(a);
+      break;
+    case Mode::kZipStreaming:
+      archive_read_support_format_zip_streamable(a);
+      break;
     case Mode::kAll:
       archive_read_support_format_7zip(a);
       archive_read_support_format_ar(a);
@@ -389,6 +433,11 @@ int open_reader(Reader& r, std::string_view bytes, Mode mode, const std::string*
   for (FilterFn f : in_process_filters()) f(a);
   if (passphrase) archive_read_add_passphrase(a, passphrase->c_str());
   return archive_read_open_memory(a, bytes.data(), bytes.size());
+}
+
+int next_header(archive* a, archive_entry** e) {
+  const Utf8Locale in_utf8;
+  return archive_read_next_header(a, e);
 }
 
 std::string error_of(archive* a) {
@@ -436,27 +485,23 @@ std::string name_of(const char* mbs, const wchar_t* wcs, const char* utf8, std::
   return fallback;
 }
 
-// Member names are read under a UTF-8 locale for this thread, so names in UTF-16 (7z, cab,
-// iso Joliet) and UTF-8-flagged zip names reach the name checks as UTF-8 (bidi controls
-// included) instead of failing conversion to ASCII. Restored on scope exit.
-class Utf8Locale {
- public:
-  Utf8Locale() {
-    static const locale_t utf8 = [] {
-      locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
-      return l;
-    }();
-    if (utf8) old_ = uselocale(utf8);
+// Whether an entry carries file data to inspect. Not only AE_IFREG: an entry with no type
+// bits (a RAR or zip whose mode says nothing) is extracted as a file by other tools, and a
+// directory entry with data hides it from extractors that skip directories.
+bool has_data(archive_entry* e) {
+  switch (archive_entry_filetype(e)) {
+    case AE_IFLNK:
+    case AE_IFCHR:
+    case AE_IFBLK:
+    case AE_IFIFO:
+    case AE_IFSOCK:
+      return false;
+    case AE_IFDIR:
+      return archive_entry_size_is_set(e) && archive_entry_size(e) > 0;
+    default:
+      return true;
   }
-  ~Utf8Locale() {
-    if (old_) uselocale(old_);
-  }
-  Utf8Locale(const Utf8Locale&) = delete;
-  Utf8Locale& operator=(const Utf8Locale&) = delete;
-
- private:
-  locale_t old_ = static_cast<locale_t>(nullptr);
-};
+}
 
 // Whether an archive (at the depth limit, so not opened for inspection) holds archives:
 // looks at the first bytes of up to 64 members. Bounded and cheap.
@@ -465,10 +510,10 @@ bool contains_archive(std::string_view bytes) {
   if (open_reader(r, bytes, Mode::kAll, nullptr) != ARCHIVE_OK) return false;
   archive_entry* e = nullptr;
   for (int i = 0; i < 64; ++i) {
-    const int rc = archive_read_next_header(r.a, &e);
+    const int rc = next_header(r.a, &e);
     if (rc < ARCHIVE_WARN || rc == ARCHIVE_EOF) return false;
     if (archive_format(r.a) == ARCHIVE_FORMAT_RAW && archive_filter_count(r.a) <= 1) return false;
-    if (archive_entry_filetype(e) != AE_IFREG) continue;
+    if (!has_data(e)) continue;
     std::string head(4096, '\0');
     std::size_t have = 0;
     for (int k = 0; k < 8 && have < 512; ++k) {
@@ -493,11 +538,12 @@ struct Pass {
 
 struct PassResult {
   bool opened = false;
-  bool eof = false;            // reached the end without a fatal error
-  bool not_archive = false;    // no format recognised (raw bytes without a filter)
-  bool raw = false;            // a single compressed stream
+  bool eof = false;          // reached the end without a fatal error
+  bool not_archive = false;  // no format recognised (raw bytes without a filter)
+  bool raw = false;          // a single compressed stream
   int format = 0;
-  std::uint64_t consumed = 0;  // input bytes the reader used, at the end
+  std::size_t entries = 0;             // headers read
+  std::uint64_t consumed = 0;          // input bytes the reader used, at the end
   std::vector<std::size_t> encrypted;  // entries whose data needs a password
   bool metadata_encrypted = false;
 };
@@ -515,7 +561,7 @@ class ArchiveWalk {
   void compare_central_names();
   // Reads the current entry's data within the limits.
   struct ReadResult {
-    bool go_on = true;          // false: the walk must stop
+    bool go_on = true;            // false: the walk must stop
     bool needs_password = false;  // the data could not be read for want of a password
   };
   ReadResult read_member(archive* a, std::string& data, bool trust_consumed, bool per_member);
@@ -553,6 +599,7 @@ Blob ArchiveWalk::child(const std::string& name, const std::string& location) co
 }
 
 std::string ArchiveWalk::entry_name(archive* a, archive_entry* e) {
+  const Utf8Locale in_utf8;  // the getters below convert lazily
   const char* mbs = archive_entry_pathname(e);
   const wchar_t* wcs = mbs ? nullptr : archive_entry_pathname_w(e);
   const char* utf8 = mbs || wcs ? nullptr : archive_entry_pathname_utf8(e);
@@ -580,8 +627,8 @@ void ArchiveWalk::mismatch(std::string detail) {
   insp_.symbol(blob_, "ARCHIVE_NAME_MISMATCH", std::move(detail));
 }
 
-ArchiveWalk::ReadResult ArchiveWalk::read_member(archive* a, std::string& data,
-                                                bool trust_consumed, bool per_member) {
+ArchiveWalk::ReadResult ArchiveWalk::read_member(archive* a, std::string& data, bool trust_consumed,
+                                                 bool per_member) {
   const std::int64_t consumed_start = archive_filter_bytes(a, -1);
   for (;;) {
     const std::size_t old = data.size();
@@ -605,8 +652,9 @@ ArchiveWalk::ReadResult ArchiveWalk::read_member(archive* a, std::string& data,
     }
     if (data.size() > limits_.max_member_bytes) {
       data.resize(limits_.max_member_bytes);
-      insp_.symbol(blob_, "ARCHIVE_BOMB_SIZE",
-                   "member over inspect.max_member_bytes=" + std::to_string(limits_.max_member_bytes));
+      insp_.symbol(
+          blob_, "ARCHIVE_BOMB_SIZE",
+          "member over inspect.max_member_bytes=" + std::to_string(limits_.max_member_bytes));
       return {};  // the prefix is inspected; the next member is read
     }
     // Ratio: for zip, this member's unpacked bytes against the compressed bytes it used;
@@ -617,14 +665,14 @@ ArchiveWalk::ReadResult ArchiveWalk::read_member(archive* a, std::string& data,
       std::uint64_t packed = blob_.bytes.size();
       if (trust_consumed) {
         const std::int64_t now = archive_filter_bytes(a, -1);
-        packed = static_cast<std::uint64_t>(std::max<std::int64_t>(
-            1, per_member ? now - consumed_start : now));
+        packed = static_cast<std::uint64_t>(
+            std::max<std::int64_t>(1, per_member ? now - consumed_start : now));
       }
       if (measured / std::max<std::uint64_t>(packed, 1) > limits_.max_ratio) {
         insp_.symbol(blob_, "ARCHIVE_BOMB_RATIO",
                      "unpacked " + std::to_string(measured) + " bytes from " +
-                         std::to_string(packed) + " (over inspect.max_ratio=" +
-                         std::to_string(limits_.max_ratio) + ")");
+                         std::to_string(packed) +
+                         " (over inspect.max_ratio=" + std::to_string(limits_.max_ratio) + ")");
         // A whole-archive ratio stays exceeded: nothing more is unpacked from it.
         if (!per_member) stop_ = true;
         return ReadResult{per_member, false};
@@ -640,8 +688,9 @@ void ArchiveWalk::inspect_member(std::string data, const std::string& name,
   // archives included), then go: peak memory is the open chain, not every member ever.
   c.bytes = data;
   if (c.depth >= limits_.max_depth && looks_like_archive(c.bytes) && contains_archive(c.bytes)) {
-    insp_.symbol(c, "ARCHIVE_BOMB_NESTED",
-                 "archives inside archives at inspect.max_depth=" + std::to_string(limits_.max_depth));
+    insp_.symbol(
+        c, "ARCHIVE_BOMB_NESTED",
+        "archives inside archives at inspect.max_depth=" + std::to_string(limits_.max_depth));
   }
   insp_.inspect_blob(c);
 }
@@ -662,7 +711,7 @@ PassResult ArchiveWalk::walk(const Pass& pass) {
       stop_ = true;
       break;
     }
-    const int rc = archive_read_next_header(a, &e);
+    const int rc = next_header(a, &e);
     if (rc == ARCHIVE_EOF) {
       res.eof = true;
       break;
@@ -679,6 +728,7 @@ PassResult ArchiveWalk::walk(const Pass& pass) {
       continue;
     }
     errors = 0;
+    ++res.entries;
     res.format = archive_format(a);
     if (ordinal == 0 && res.format == ARCHIVE_FORMAT_RAW) {
       if (archive_filter_count(a) <= 1) {
@@ -735,10 +785,10 @@ PassResult ArchiveWalk::walk(const Pass& pass) {
       insp_.threat(where, "exploit", "EXPLOIT_DEVICE_NODE");
     }
     if (pass.mode != Mode::kZipStreaming && !pass.only) {
-      const bool sized = type == AE_IFREG && archive_entry_size_is_set(e);
+      const bool sized = has_data(e) && archive_entry_size_is_set(e);
       seen_.emplace(name, sized ? archive_entry_size(e) : -1);
     }
-    if (type != AE_IFREG && !res.raw) {
+    if (!has_data(e) && !res.raw) {
       archive_read_data_skip(a);
       continue;
     }
@@ -753,9 +803,8 @@ PassResult ArchiveWalk::walk(const Pass& pass) {
     }
     const bool zip_format = (res.format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
     const int base = res.format & ARCHIVE_FORMAT_BASE_MASK;
-    const bool streamy = zip_format || base == ARCHIVE_FORMAT_TAR ||
-                         base == ARCHIVE_FORMAT_CPIO || base == ARCHIVE_FORMAT_AR ||
-                         base == ARCHIVE_FORMAT_RAW;
+    const bool streamy = zip_format || base == ARCHIVE_FORMAT_TAR || base == ARCHIVE_FORMAT_CPIO ||
+                         base == ARCHIVE_FORMAT_AR || base == ARCHIVE_FORMAT_RAW;
     std::string data;
     const ReadResult rr = read_member(a, data, streamy, zip_format);
     if (rr.needs_password && data.empty()) {
@@ -766,7 +815,8 @@ PassResult ArchiveWalk::walk(const Pass& pass) {
     if (!rr.go_on) break;
   }
   if (res.eof)
-    res.consumed = static_cast<std::uint64_t>(std::max<std::int64_t>(0, archive_filter_bytes(a, -1)));
+    res.consumed =
+        static_cast<std::uint64_t>(std::max<std::int64_t>(0, archive_filter_bytes(a, -1)));
   return res;
 }
 
@@ -775,7 +825,7 @@ bool ArchiveWalk::try_password(Mode mode, const std::string& pw, std::size_t ord
   if (open_reader(r, blob_.bytes, mode, &pw) != ARCHIVE_OK) return false;
   archive_entry* e = nullptr;
   for (std::size_t i = 0; i <= ordinal; ++i) {
-    const int rc = archive_read_next_header(r.a, &e);
+    const int rc = next_header(r.a, &e);
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return false;
     if (i < ordinal) archive_read_data_skip(r.a);
   }
@@ -803,7 +853,7 @@ void ArchiveWalk::compare_streaming(const std::string* passphrase) {
       stop_ = true;
       break;
     }
-    const int rc = archive_read_next_header(a, &e);
+    const int rc = next_header(a, &e);
     if (rc == ARCHIVE_EOF) {
       clean = true;
       break;
@@ -830,7 +880,7 @@ void ArchiveWalk::compare_streaming(const std::string* passphrase) {
         location = child_location(blob_.location, name) + "#local";
       }
     }
-    if (location.empty() || archive_entry_filetype(e) != AE_IFREG) {
+    if (location.empty() || !has_data(e)) {
       archive_read_data_skip(a);
       continue;
     }
@@ -858,9 +908,8 @@ void ArchiveWalk::compare_central_names() {
   std::size_t n = 0;
   for (const ZipEntry& z : zip_.entries) {
     if (++n > limits_.max_members) break;
-    if (z.name.empty() ||
-        std::any_of(z.name.begin(), z.name.end(),
-                    [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+    if (z.name.empty() || std::any_of(z.name.begin(), z.name.end(),
+                                      [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
       continue;
     std::string normal = z.name;
     std::replace(normal.begin(), normal.end(), '\\', '/');
@@ -909,7 +958,8 @@ void ArchiveWalk::run() {
   const std::string_view b = blob_.bytes;
   is_zip_ = at(b, 0, "PK\x03\x04") || at(b, 0, "PK\x05\x06") || at(b, 0, "PK\x07\x08");
   if (is_zip_) {
-    zip_ = parse_zip(b, true);
+    // Twice the member limit: enough to see every overlap a walk could reach.
+    zip_ = parse_zip(b, 2 * limits_.max_members + 2);
     std::size_t overlaps = 0;
     overlap_names_ = zip_overlaps(b, zip_, overlaps);
     if (overlaps > 0)
@@ -946,6 +996,17 @@ void ArchiveWalk::run() {
     return;
   }
 
+  // Formats whose headers promise content: an archive of them that yields nothing (or a 7z
+  // whose start header fails its CRC, which libarchive does not check) is damaged or made
+  // to confuse. Empty tar, cpio, ar and zip archives are legitimate.
+  if (!corrupt_raised_ && !r.metadata_encrypted &&
+      ((at(b, 0, "7z\xBC\xAF\x27\x1C") && sevenzip_end(b, 0) == npos) ||
+       (r.entries == 0 && (at(b, 0, "7z\xBC\xAF\x27\x1C") || at(b, 0, "MSCF") || at(b, 0, "Rar!") ||
+                           at(b, 0, "xar!"))))) {
+    corrupt_raised_ = true;
+    insp_.symbol(blob_, "ARCHIVE_CORRUPT", "archive headers lead to no readable member");
+  }
+
   const std::string* password = nullptr;
   if (!r.encrypted.empty() || r.metadata_encrypted) {
     const std::vector<std::string>& candidates = insp_.passwords();
@@ -967,14 +1028,14 @@ void ArchiveWalk::run() {
       walk(Pass{mode, password, &only});
     } else {
       insp_.symbol(blob_, "ARCHIVE_ENCRYPTED",
-                   r.metadata_encrypted
-                       ? std::string("encrypted archive headers")
-                       : std::to_string(r.encrypted.size()) +
-                             " encrypted member(s); candidate passwords tried: " +
-                             std::to_string(tried));
+                   r.metadata_encrypted ? std::string("encrypted archive headers")
+                                        : std::to_string(r.encrypted.size()) +
+                                              " encrypted member(s); candidate passwords tried: " +
+                                              std::to_string(tried));
     }
   }
-  if (is_zip_ && mode == Mode::kZipSeekable && !stop_) {
+  // The readings are compared only when the main one saw the whole archive.
+  if (is_zip_ && mode == Mode::kZipSeekable && r.eof && !stop_) {
     compare_central_names();
     compare_streaming(password);
   }
@@ -1017,7 +1078,7 @@ std::size_t find_embedded_archive(std::string_view b) {
   std::size_t best = npos;
   // Zip: a central directory any reader finds from the end, whose first local header
   // is where the zip starts.
-  const ZipDir z = parse_zip(b, true);
+  const ZipDir z = parse_zip(b, 4096);
   if (z.valid && !z.entries.empty()) {
     std::size_t first = npos;
     for (const ZipEntry& e : z.entries) {
@@ -1035,7 +1096,8 @@ std::size_t find_embedded_archive(std::string_view b) {
       break;
     }
   }
-  for (std::size_t p = b.find("Rar!\x1a\x07"); p != npos && p < best; p = b.find("Rar!\x1a\x07", p + 1)) {
+  for (std::size_t p = b.find("Rar!\x1a\x07"); p != npos && p < best;
+       p = b.find("Rar!\x1a\x07", p + 1)) {
     if (valid_rar4(b, p) || valid_rar5(b, p)) {
       best = p;
       break;
@@ -1046,12 +1108,12 @@ std::size_t find_embedded_archive(std::string_view b) {
 
 void inspect_archive(const Blob& blob, Inspector& insp) {
   if (blob.depth >= insp.limits().max_depth) {
-    insp.symbol(blob, "INSPECT_LIMIT_DEPTH",
-                "not opened: deeper than inspect.max_depth=" + std::to_string(insp.limits().max_depth));
+    insp.symbol(
+        blob, "INSPECT_LIMIT_DEPTH",
+        "not opened: deeper than inspect.max_depth=" + std::to_string(insp.limits().max_depth));
     return;
   }
   if (insp.out_of_time(blob)) return;
-  Utf8Locale utf8;
   ArchiveWalk(blob, insp).run();
 }
 

@@ -367,7 +367,7 @@ class HtmlScanner {
       const std::string meta = to_lower(url.substr(5, comma - 5));
       if (meta.find(";base64") == std::string::npos) continue;
       const bool anchor_download = (name == "a" || name == "area") && download;
-      const bool media = meta.starts_with("image/") || meta.starts_with("font/") ||
+      const bool media = meta.starts_with("image/") || meta.find("font") != std::string::npos ||
                          meta.starts_with("text/css") || meta.starts_with("audio/") ||
                          meta.starts_with("video/");
       if (anchor_download || (!media && url.size() - comma >= kMinBase64)) {
@@ -376,7 +376,6 @@ class HtmlScanner {
         pl.name = download ? std::string(trim(*download).substr(0, 255)) : std::string();
         pl.why = anchor_download ? "data: URI in <" + name + " download>"
                                  : "data: URI (" + shown(meta.substr(0, 60)) + ")";
-        if (anchor_download) data_download_ = true;
         add_payload(std::move(pl));
       }
     }
@@ -495,7 +494,15 @@ class HtmlScanner {
         ++p;
       }
       const std::size_t end = std::min(p, s.size());
-      const std::string_view lit = s.substr(start, end - start);
+      std::string_view lit = s.substr(start, end - start);
+      if (!b64) {
+        // "data:application/x-msdownload;base64,TVqQ..." assigned to a location or href.
+        const std::size_t marker = lit.find(";base64,");
+        if (marker != std::string_view::npos && lit.substr(0, 5) == "data:") {
+          lit.remove_prefix(marker + 8);
+          b64 = std::all_of(lit.begin(), lit.end(), is_b64);
+        }
+      }
       if (b64 && !lit.empty()) {
         bool joins = false;
         if (prev_end != std::string_view::npos && !run.empty()) {
@@ -593,7 +600,7 @@ class HtmlScanner {
   bool js_urls_ = false;
   bool in_form_ = false, form_password_ = false, loose_password_ = false;
   std::string form_action_;
-  bool download_attr_ = false, data_download_ = false;
+  bool download_attr_ = false;
   std::string download_name_;
   std::string indicator_;
   std::size_t text_bytes_ = 0;

@@ -13,10 +13,18 @@ namespace {
 
 // ---- small byte helpers (names are raw bytes, usually but not always UTF-8) ----
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_alnum(char c) { return is_alpha(c) || (c >= '0' && c <= '9'); }
-bool is_word(char c) { return is_alnum(c) || c == '_'; }
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_alnum(char c) {
+  return is_alpha(c) || (c >= '0' && c <= '9');
+}
+bool is_word(char c) {
+  return is_alnum(c) || c == '_';
+}
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
@@ -95,15 +103,15 @@ bool in_list(std::string_view word, const std::array<std::string_view, N>& list)
 // in attachments and in archive members alike (zips of office documents are full of
 // them). Unquoting needs something to run afterwards, and that is what 1-6 look for.
 constexpr std::array<std::string_view, 44> kStrongCommands = {
-    "sh",       "bash",     "dash",   "zsh",     "ksh",      "csh",      "tcsh",    "ash",
-    "busybox",  "wget",     "curl",   "nc",      "ncat",     "netcat",   "socat",   "telnet",
-    "tftp",     "python",   "python2", "python3", "perl",    "ruby",     "php",     "lua",
-    "base64",   "openssl",  "chmod",  "mkfifo",  "xxd",      "nohup",    "setsid",  "awk",
-    "gawk",     "sed",      "powershell", "pwsh", "certutil", "bitsadmin", "mshta", "rundll32",
-    "regsvr32", "wscript",  "cscript", "msiexec"};
+    "sh",       "bash",    "dash",       "zsh",     "ksh",      "csh",       "tcsh",   "ash",
+    "busybox",  "wget",    "curl",       "nc",      "ncat",     "netcat",    "socat",  "telnet",
+    "tftp",     "python",  "python2",    "python3", "perl",     "ruby",      "php",    "lua",
+    "base64",   "openssl", "chmod",      "mkfifo",  "xxd",      "nohup",     "setsid", "awk",
+    "gawk",     "sed",     "powershell", "pwsh",    "certutil", "bitsadmin", "mshta",  "rundll32",
+    "regsvr32", "wscript", "cscript",    "msiexec"};
 constexpr std::array<std::string_view, 21> kWeakCommands = {
-    "echo", "printf", "cat", "rm", "cp", "mv", "id", "cd", "ls", "eval", "exec", "sleep",
-    "kill", "tar", "uname", "whoami", "touch", "dd", "cmd", "iex", "env"};
+    "echo",  "printf", "cat", "rm",    "cp",     "mv",    "id", "cd",  "ls",  "eval", "exec",
+    "sleep", "kill",   "tar", "uname", "whoami", "touch", "dd", "cmd", "iex", "env"};
 
 bool more_shell_syntax(std::string_view rest) {
   return rest.find_first_of("|;>$`/<&") != std::string_view::npos;
@@ -129,9 +137,9 @@ bool command_follows(std::string_view s, std::size_t i) {
   std::size_t w = i;
   while (w < s.size() && is_word(s[w])) ++w;
   const std::string_view word = s.substr(i, w - i);
-  const bool bounded = w == s.size() || s[w] == ' ' || s[w] == '\t' || s[w] == ';' ||
-                       s[w] == '|' || s[w] == '&' || s[w] == '$' || s[w] == '<' || s[w] == '>' ||
-                       s[w] == '`' || s[w] == ')' || s[w] == '\'' || s[w] == '"';
+  const bool bounded = w == s.size() || s[w] == ' ' || s[w] == '\t' || s[w] == ';' || s[w] == '|' ||
+                       s[w] == '&' || s[w] == '$' || s[w] == '<' || s[w] == '>' || s[w] == '`' ||
+                       s[w] == ')' || s[w] == '\'' || s[w] == '"';
   if (!bounded || word.empty()) return false;
   if (in_list(word, kStrongCommands)) return true;
   if (in_list(word, kWeakCommands)) return i == start || more_shell_syntax(s.substr(w));
@@ -308,16 +316,16 @@ bool mixed_script_extension(std::string_view ext) {
 
 // Decoy extensions: what a double-extension name wants the reader to believe.
 constexpr std::array<std::string_view, 38> kDecoyExtensions = {
-    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "rtf", "txt", "csv",
-    "odt", "ods", "odp", "jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff",
-    "mp3", "mp4", "avi", "mov", "wav", "zip", "rar", "7z",  "html", "htm",
-    "xml", "eml", "msg", "pages", "numbers", "key", "heic", "webp"};
+    "pdf", "doc", "docx", "xls",   "xlsx",    "ppt", "pptx", "rtf", "txt",  "csv",
+    "odt", "ods", "odp",  "jpg",   "jpeg",    "png", "gif",  "bmp", "tif",  "tiff",
+    "mp3", "mp4", "avi",  "mov",   "wav",     "zip", "rar",  "7z",  "html", "htm",
+    "xml", "eml", "msg",  "pages", "numbers", "key", "heic", "webp"};
 
 // Final extensions that make a double extension dangerous: the code-running ones, plus
 // the page types phishing kits use ("invoice.pdf.html").
 bool active_extension(std::string_view ext_lower) {
-  static constexpr std::array<std::string_view, 6> kPages = {"html", "htm", "shtml",
-                                                            "xhtml", "svg", "mht"};
+  static constexpr std::array<std::string_view, 6> kPages = {"html",  "htm", "shtml",
+                                                             "xhtml", "svg", "mht"};
   return in_list(ext_lower, kPages);
 }
 
@@ -363,18 +371,104 @@ bool dangerous_extension(std::string_view name) {
   // macro formats, help and control-panel files), macOS (app bundles, installers, command
   // files) and Linux desktops (shell scripts, .desktop launchers, ELF without extension is
   // found by content instead).
-  static constexpr std::array<std::string_view, 98> kDangerous = {
-      "exe", "com", "scr", "pif", "cpl", "msi", "msp", "mst", "msc", "msu",
-      "dll", "sys", "drv", "ocx", "bat", "cmd", "ps1", "ps1xml", "ps2", "ps2xml",
-      "psc1", "psc2", "psm1", "psd1", "vb", "vbs", "vbe", "js", "jse", "wsf",
-      "wsc", "wsh", "ws", "hta", "lnk", "url", "scf", "reg", "jar", "jnlp",
-      "iso", "img", "vhd", "vhdx", "udf", "one", "onepkg", "appx", "appxbundle", "msix",
-      "msixbundle", "appinstaller", "appref-ms", "application", "xbap", "vsto", "chm", "hlp",
-      "inf", "ins", "isp", "gadget", "diagcab", "settingcontent-ms", "searchconnector-ms",
-      "library-ms", "xll", "xlam", "xla", "ppam", "ppa", "docm", "dotm", "xlsm", "xltm",
-      "pptm", "potm", "ppsm", "sldm", "iqy", "slk", "mde", "accde", "ade", "adp", "mam",
-      "sh", "bash", "csh", "ksh", "zsh", "command", "desktop", "elf", "app", "pkg", "mpkg",
-      "dmg"};
+  static constexpr std::array<std::string_view, 98> kDangerous = {"exe",
+                                                                  "com",
+                                                                  "scr",
+                                                                  "pif",
+                                                                  "cpl",
+                                                                  "msi",
+                                                                  "msp",
+                                                                  "mst",
+                                                                  "msc",
+                                                                  "msu",
+                                                                  "dll",
+                                                                  "sys",
+                                                                  "drv",
+                                                                  "ocx",
+                                                                  "bat",
+                                                                  "cmd",
+                                                                  "ps1",
+                                                                  "ps1xml",
+                                                                  "ps2",
+                                                                  "ps2xml",
+                                                                  "psc1",
+                                                                  "psc2",
+                                                                  "psm1",
+                                                                  "psd1",
+                                                                  "vb",
+                                                                  "vbs",
+                                                                  "vbe",
+                                                                  "js",
+                                                                  "jse",
+                                                                  "wsf",
+                                                                  "wsc",
+                                                                  "wsh",
+                                                                  "ws",
+                                                                  "hta",
+                                                                  "lnk",
+                                                                  "url",
+                                                                  "scf",
+                                                                  "reg",
+                                                                  "jar",
+                                                                  "jnlp",
+                                                                  "iso",
+                                                                  "img",
+                                                                  "vhd",
+                                                                  "vhdx",
+                                                                  "udf",
+                                                                  "one",
+                                                                  "onepkg",
+                                                                  "appx",
+                                                                  "appxbundle",
+                                                                  "msix",
+                                                                  "msixbundle",
+                                                                  "appinstaller",
+                                                                  "appref-ms",
+                                                                  "application",
+                                                                  "xbap",
+                                                                  "vsto",
+                                                                  "chm",
+                                                                  "hlp",
+                                                                  "inf",
+                                                                  "ins",
+                                                                  "isp",
+                                                                  "gadget",
+                                                                  "diagcab",
+                                                                  "settingcontent-ms",
+                                                                  "searchconnector-ms",
+                                                                  "library-ms",
+                                                                  "xll",
+                                                                  "xlam",
+                                                                  "xla",
+                                                                  "ppam",
+                                                                  "ppa",
+                                                                  "docm",
+                                                                  "dotm",
+                                                                  "xlsm",
+                                                                  "xltm",
+                                                                  "pptm",
+                                                                  "potm",
+                                                                  "ppsm",
+                                                                  "sldm",
+                                                                  "iqy",
+                                                                  "slk",
+                                                                  "mde",
+                                                                  "accde",
+                                                                  "ade",
+                                                                  "adp",
+                                                                  "mam",
+                                                                  "sh",
+                                                                  "bash",
+                                                                  "csh",
+                                                                  "ksh",
+                                                                  "zsh",
+                                                                  "command",
+                                                                  "desktop",
+                                                                  "elf",
+                                                                  "app",
+                                                                  "pkg",
+                                                                  "mpkg",
+                                                                  "dmg"};
   const std::string ext = ascii_lower(extension_of(basename_of(name)));
   return !ext.empty() && in_list(std::string_view(ext), kDangerous);
 }
@@ -404,8 +498,8 @@ void check_name(const Blob& where, std::string_view name, NameOrigin origin, Ins
   if (chars.control) insp.symbol(where, "FILE_NAME_CONTROL", shown);
   if (name.size() > insp.limits().max_name_length) {
     insp.symbol(where, "FILE_NAME_LONG",
-                std::to_string(name.size()) + " bytes: '" +
-                    escape_for_display(name.substr(0, 64)) + "...'");
+                std::to_string(name.size()) + " bytes: '" + escape_for_display(name.substr(0, 64)) +
+                    "...'");
   }
 
   const std::string ext = ascii_lower(extension_of(base));

@@ -616,6 +616,34 @@ void check_workbook(OleScan& s, std::string_view wb) {
   if (macros) s.insp.symbol(s.blob, "DOC_XLM_MACRO", detail);
 }
 
+// The first UTF-16LE URL or UNC/file path in `b` (a moniker's display name), or "".
+std::string utf16_target(std::string_view b) {
+  static constexpr std::string_view kStarts[] = {
+      std::string_view("h\0t\0t\0p\0", 8), std::string_view("H\0T\0T\0P\0", 8),
+      std::string_view("f\0i\0l\0e\0:\0", 10), std::string_view("\\\0\\\0", 4)};
+  std::size_t best = std::string_view::npos;
+  for (std::string_view k : kStarts) best = std::min(best, b.find(k));
+  if (best == std::string_view::npos) return {};
+  std::size_t end = best;
+  while (end + 1 < b.size() && (b[end] != '\0' || b[end + 1] != '\0') && end - best < 2048)
+    end += 2;
+  return utf16_to_utf8(b.substr(best, end - best));
+}
+
+// "\x01Ole" ([MS-OLEDS] 2.3.3 OLEStream): Flags bit 0 marks a linked object, whose source
+// moniker names what Office fetches on open (CVE-2017-0199: a URL moniker to an HTA).
+void check_ole_link(OleScan& s, std::string_view data, std::uint32_t id) {
+  static constexpr std::string_view kUrlMoniker(
+      "\xE0\xC9\xEA\x79\xF9\xBA\xCE\x11\x8C\x82\x00\xAA\x00\x4B\xA9\x0B", 16);
+  const bool linked = le32(data, 0) == 0x02000001u && (le32(data, 4) & 1u) != 0;
+  const bool url = data.find(kUrlMoniker) != std::string_view::npos;
+  if (!linked && !url) return;
+  const std::string target = utf16_target(data);
+  std::string detail = (url ? "URL moniker in " : "linked object in ") + shown(s.cfb.path_of(id));
+  if (!target.empty()) detail += ": " + shown(target);
+  s.insp.symbol(s.blob, "DOC_EXTERNAL_OLE_LINK", detail);
+}
+
 bool is_equation_clsid(const std::array<unsigned char, 16>& c) {
   static constexpr unsigned char kTail[8] = {0xC0, 0, 0, 0, 0, 0, 0, 0x46};
   return (c[0] == 0x02 || c[0] == 0x03) && c[1] == 0xCE && c[2] == 0x02 && c[3] == 0x00 &&
@@ -746,6 +774,8 @@ void inspect_ole(const Blob& blob, Inspector& insp) {
         ++s.children;
         const std::string data = cfb.read(e);
         if (data.size() > 4) inspect_ole_package(std::string_view(data).substr(4), blob, insp);
+      } else if (iequals(n, "\x01Ole")) {
+        check_ole_link(s, cfb.read(e, 64u << 10), i);
       } else if (iequals(n, "EncryptionInfo") || iequals(n, "EncryptedPackage")) {
         encrypted_pkg = true;
       } else if (iequals(n, "Equation Native")) {

@@ -3,6 +3,7 @@
 // types. XML is read with a tolerant linear scanner, not a parser: what Office accepts
 // (prefixes, any case, whitespace and entities inside values, unterminated markup) must
 // not hide anything from it.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -324,7 +325,10 @@ std::string decode_quote_codes(std::string_view lowered) {
 
 // The field type at `at`: the first word after whitespace (and stray quotes).
 bool dde_word_at(std::string_view lowered, std::size_t at) {
-  while (at < lowered.size() && (is_space(lowered[at]) || lowered[at] == '"')) ++at;
+  // A little leading space only: many nested fields over one long run of spaces must not
+  // rescan it for each field.
+  const std::size_t limit = std::min(lowered.size(), at + 64);
+  while (at < limit && (is_space(lowered[at]) || lowered[at] == '"')) ++at;
   if (lowered.substr(at, 3) != "dde") return false;
   std::size_t end = at + 3;
   if (lowered.substr(end, 4) == "auto") end += 4;

@@ -12,17 +12,23 @@ namespace {
 // Keywords as they appear in campaigns, each followed by a separator and the password.
 // ASCII ones match case-insensitively; others are listed in the cases mail uses.
 constexpr std::array<std::string_view, 44> kKeywords = {
-    "password", "passwort", "passcode", "passwd", "pass", "pwd", "pw", "kennwort",
-    "contraseña", "contrasena", "CONTRASEÑA", "Contraseña", "mot de passe", "mdp", "senha",
-    "wachtwoord", "parola", "hasło", "haslo", "Hasło", "heslo", "jelszó", "şifre", "sifre",
-    "Şifre", "lösenord", "salasana", "adgangskode", "passord", "пароль", "Пароль", "ПАРОЛЬ",
-    "код", "Код", "КОД", "密码", "密碼", "パスワード", "비밀번호", "mật khẩu", "Mật khẩu", "كلمة المرور",
-    "סיסמה", "κωδικός"};
+    "password",     "passwort",   "passcode",   "passwd",      "pass",       "pwd",
+    "pw",           "kennwort",   "contraseña", "contrasena",  "CONTRASEÑA", "Contraseña",
+    "mot de passe", "mdp",        "senha",      "wachtwoord",  "parola",     "hasło",
+    "haslo",        "Hasło",      "heslo",      "jelszó",      "şifre",      "sifre",
+    "Şifre",        "lösenord",   "salasana",   "adgangskode", "passord",    "пароль",
+    "Пароль",       "ПАРОЛЬ",     "код",        "Код",         "КОД",        "密码",
+    "密碼",         "パスワード", "비밀번호",   "mật khẩu",    "Mật khẩu",   "كلمة المرور",
+    "סיסמה",        "κωδικός"};
 
 constexpr std::size_t kMaxToken = 64;
 
-bool ascii_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+bool ascii_alpha(unsigned char c) {
+  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 // Case-insensitive for ASCII letters, exact for everything else.
 bool matches_at(std::string_view line, std::size_t pos, std::string_view kw) {
@@ -40,7 +46,9 @@ bool matches_at(std::string_view line, std::size_t pos, std::string_view kw) {
 
 // ASCII letters and digits and every non-ASCII byte count as word characters, so "pass"
 // does not match inside "passport" or "bypass", nor "код" inside "кодировка".
-bool wordish(unsigned char c) { return ascii_alpha(c) || (c >= '0' && c <= '9') || c >= 0x80; }
+bool wordish(unsigned char c) {
+  return ascii_alpha(c) || (c >= '0' && c <= '9') || c >= 0x80;
+}
 
 std::size_t skip_blanks(std::string_view s, std::size_t i) {
   while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
@@ -63,9 +71,16 @@ std::size_t skip_blanks(std::string_view s, std::size_t i) {
 // or npos when there is none.
 std::size_t skip_separator(std::string_view s, std::size_t i) {
   i = skip_blanks(s, i);
-  static constexpr std::array<std::string_view, 10> kSeps = {
-      "\xef\xbc\x9a" /* ： */, "\xe2\x80\x93" /* – */, "\xe2\x80\x94" /* — */, "=>", "->",
-      ":", "=", "-", "\xef\xbc\x9d" /* ＝ */, "\xd8\x9b"};
+  static constexpr std::array<std::string_view, 10> kSeps = {"\xef\xbc\x9a" /* ： */,
+                                                             "\xe2\x80\x93" /* – */,
+                                                             "\xe2\x80\x94" /* — */,
+                                                             "=>",
+                                                             "->",
+                                                             ":",
+                                                             "=",
+                                                             "-",
+                                                             "\xef\xbc\x9d" /* ＝ */,
+                                                             "\xd8\x9b"};
   for (std::string_view sep : kSeps)
     if (s.substr(i).starts_with(sep)) return skip_blanks(s, i + sep.size());
   static constexpr std::array<std::string_view, 5> kWords = {"is", "ist", "est", "es", "é"};
@@ -85,15 +100,42 @@ std::size_t skip_separator(std::string_view s, std::size_t i) {
 // that ends a sentence around it.
 std::string take_token(std::string_view s, std::size_t i) {
   std::size_t end = i;
-  while (end < s.size() && s[end] != ' ' && s[end] != '\t' && !s.substr(end).starts_with("\xc2\xa0"))
+  while (end < s.size() && s[end] != ' ' && s[end] != '\t' &&
+         !s.substr(end).starts_with("\xc2\xa0"))
     ++end;
   std::string_view t = s.substr(i, end - i);
-  static constexpr std::array<std::string_view, 14> kOpen = {
-      "\"", "'", "(", "[", "{", "<", "*", "`", "\xe2\x80\x9c", "\xe2\x80\x98", "\xc2\xab",
-      "\xe2\x80\x9e", "\xe3\x80\x8c", "\xef\xbc\x88"};
-  static constexpr std::array<std::string_view, 18> kClose = {
-      "\"", "'", ")", "]", "}", ">", "*", "`", ".", ",", ";", ":", "\xe2\x80\x9d",
-      "\xe2\x80\x99", "\xc2\xbb", "\xe3\x80\x8d", "\xef\xbc\x89", "\xe3\x80\x82"};
+  static constexpr std::array<std::string_view, 14> kOpen = {"\"",
+                                                             "'",
+                                                             "(",
+                                                             "[",
+                                                             "{",
+                                                             "<",
+                                                             "*",
+                                                             "`",
+                                                             "\xe2\x80\x9c",
+                                                             "\xe2\x80\x98",
+                                                             "\xc2\xab",
+                                                             "\xe2\x80\x9e",
+                                                             "\xe3\x80\x8c",
+                                                             "\xef\xbc\x88"};
+  static constexpr std::array<std::string_view, 18> kClose = {"\"",
+                                                              "'",
+                                                              ")",
+                                                              "]",
+                                                              "}",
+                                                              ">",
+                                                              "*",
+                                                              "`",
+                                                              ".",
+                                                              ",",
+                                                              ";",
+                                                              ":",
+                                                              "\xe2\x80\x9d",
+                                                              "\xe2\x80\x99",
+                                                              "\xc2\xbb",
+                                                              "\xe3\x80\x8d",
+                                                              "\xef\xbc\x89",
+                                                              "\xe3\x80\x82"};
   // Each pass removes at least one byte, so both loops end.
   for (bool again = true; again && !t.empty();) {
     again = false;
@@ -118,8 +160,10 @@ std::string take_token(std::string_view s, std::size_t i) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -160,8 +204,7 @@ bool scan_line(std::string_view line, Collector& c) {
       const std::size_t pos = hit + kw.size();
       // CJK and kana are written without spaces: no word boundaries to check there.
       const bool cjk = static_cast<unsigned char>(kw[0]) >= 0xE3;
-      const bool left_ok =
-          cjk || hit == 0 || !wordish(static_cast<unsigned char>(line[hit - 1]));
+      const bool left_ok = cjk || hit == 0 || !wordish(static_cast<unsigned char>(line[hit - 1]));
       const bool right_ok = cjk || pos == line.size() ||
                             !wordish(static_cast<unsigned char>(line[pos])) ||
                             (static_cast<unsigned char>(line[pos]) >= 0x80 &&

@@ -418,6 +418,8 @@ class PdfScanner {
                 if ((f.key == "F" || f.key == "UF") && f.parent_key == "EF") f.ef_ref = f.last_num;
               }
             }
+          } else if (t.text == "true" || t.text == "false" || t.text == "null") {
+            if (!frames.empty() && !overflow && frames.back().dict) frames.back().expect_key = true;
           } else if (t.text == "obj") {
             cur_obj = num2;
             frames.clear();
@@ -450,9 +452,15 @@ class PdfScanner {
     }
     std::size_t resume;
     if (end == std::string_view::npos) {
-      const std::size_t es = data.find("endstream", start);
+      // Once a search has failed, no later stream of this buffer has an end either (the
+      // search is not repeated: many unterminated streams stay linear).
+      const std::size_t es =
+          data.data() == no_end_buf_ ? std::string_view::npos : data.find("endstream", start);
       // No end: readers recover objects after it by the xref, so keep scanning them.
-      if (es == std::string_view::npos) return start;
+      if (es == std::string_view::npos) {
+        no_end_buf_ = data.data();
+        return start;
+      }
       end = es;
       resume = end;
       if (end > start && data[end - 1] == '\n') --end;
@@ -469,27 +477,77 @@ class PdfScanner {
       if (dict.filters.empty() && looks_textual(body)) scan(body, 1);
       return resume;
     }
-    bool flate = false, other = false;
-    for (const std::string& f : dict.filters) {
-      if (f == "FlateDecode" || f == "Fl") {
-        flate = true;
-      } else {
-        other = true;
-      }
-    }
-    if (other || dict.filters.size() > 1) return resume;  // filter chains we do not decode
+    // The filter chain, in order: FlateDecode, ASCIIHexDecode and ASCII85Decode (stacked
+    // filters are an old way to hide object streams); anything else is left alone.
     std::string decoded;
-    if (flate) {
-      if (inflated_ >= kMaxInflated) return resume;
-      ++inflated_;
-      if (!inflate_bounded(body, decoded)) return resume;
+    std::string_view cur = body;
+    if (dict.filters.size() > 4) return resume;
+    for (const std::string& f : dict.filters) {
+      std::string out;
+      if (f == "FlateDecode" || f == "Fl") {
+        if (inflated_ >= kMaxInflated) return resume;
+        ++inflated_;
+        if (!inflate_bounded(cur, out)) return resume;
+      } else if (f == "ASCIIHexDecode" || f == "AHx") {
+        ascii_hex(cur, out);
+        if (!insp_.charge(blob_, out.size())) return resume;
+      } else if (f == "ASCII85Decode" || f == "A85") {
+        ascii85(cur, out);
+        if (!insp_.charge(blob_, out.size())) return resume;
+      } else {
+        return resume;
+      }
+      decoded = std::move(out);
+      cur = decoded;
     }
     if (objstm) {
-      scan(flate ? std::string_view(decoded) : body, 1);
+      scan(cur, 1);
     } else if (embedded_.size() < kMaxEmbedded) {
-      embedded_.push_back(Embedded{obj, flate ? std::move(decoded) : std::string(body)});
+      embedded_.push_back(
+          Embedded{obj, dict.filters.empty() ? std::string(body) : std::move(decoded)});
     }
     return resume;
+  }
+
+  static void ascii_hex(std::string_view in, std::string& out) {
+    int hi = -1;
+    for (char c : in) {
+      if (c == '>') break;
+      const int v = hex_value(c);
+      if (v < 0) continue;
+      if (hi < 0) {
+        hi = v;
+      } else {
+        out += static_cast<char>(hi * 16 + v);
+        hi = -1;
+      }
+    }
+    if (hi >= 0) out += static_cast<char>(hi * 16);
+  }
+
+  static void ascii85(std::string_view in, std::string& out) {
+    std::uint32_t group = 0;
+    int n = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const char c = in[i];
+      if (c == '~') break;
+      if (is_space(c)) continue;
+      if (c == 'z' && n == 0) {
+        out.append(4, '\0');
+        continue;
+      }
+      if (c < '!' || c > 'u') continue;
+      group = group * 85 + static_cast<std::uint32_t>(c - '!');
+      if (++n == 5) {
+        for (int k = 3; k >= 0; --k) out += static_cast<char>((group >> (8 * k)) & 0xFF);
+        group = 0;
+        n = 0;
+      }
+    }
+    if (n > 1) {
+      for (int k = n; k < 5; ++k) group = group * 85 + 84;
+      for (int k = 3; k >= 5 - n; --k) out += static_cast<char>((group >> (8 * k)) & 0xFF);
+    }
   }
 
   static bool looks_textual(std::string_view b) {
@@ -626,6 +684,7 @@ class PdfScanner {
   std::vector<std::string> all_names_;
   std::vector<Embedded> embedded_;
   std::size_t inflated_ = 0;
+  const char* no_end_buf_ = nullptr;  // the buffer with no "endstream" after some stream
 };
 
 }  // namespace

@@ -263,6 +263,7 @@ class RtfScanner {
       }
       return;
     }
+    if (c == '\r' || c == '\n') return;  // line breaks in RTF source are not text
     if (g.objclass && cur_ && cur_->cls.size() < kMaxClass) cur_->cls += c;
     if (g.fldinst && field_.size() < kMaxField) field_ += c;
   }

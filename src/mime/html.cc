@@ -19,6 +19,10 @@
 
 #include <algorithm>
 #include <array>
+#include <setjmp.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <csetjmp>
 #include <cstdint>
 #include <cstdlib>
@@ -795,6 +799,31 @@ std::int64_t thread_cpu_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// gumbo 0.10 as packaged keeps its assertions, and some hostile markup trips them. An
+// abort() inside gumbo_parse is turned back into "this parse failed" (the caller then
+// reads the document in flat mode, as when the budget runs out), so markup can neither
+// kill the scan nor make a message unscannable. The handler is installed on first use,
+// which in a worker is the warm-up, before the sandbox forbids sigaction.
+thread_local sigjmp_buf* t_active_parse = nullptr;
+
+void on_abort_in_gumbo(int) {
+  if (sigjmp_buf* j = t_active_parse) {
+    t_active_parse = nullptr;
+    siglongjmp(*j, 2);
+  }
+  ::_exit(128 + SIGABRT);  // an abort anywhere else ends the process, as abort() would
+}
+
+void install_abort_guard() {
+  static const bool installed = [] {
+    struct sigaction sa {};
+    sa.sa_handler = on_abort_in_gumbo;
+    sigemptyset(&sa.sa_mask);
+    return ::sigaction(SIGABRT, &sa, nullptr) == 0;
+  }();
+  (void)installed;
+}
+
 class Arena {
  public:
   // `cpu_limit_ns` (0: none) is a last resort against gumbo slow paths the pre-scan does not
@@ -820,11 +849,11 @@ class Arena {
   static void* allocate(void* userdata, std::size_t size) {
     Arena* arena = static_cast<Arena*>(userdata);
     arena->used_ += size + sizeof(Block);
-    if (arena->used_ > arena->budget_) std::longjmp(arena->jump_, 1);
+    if (arena->used_ > arena->budget_) siglongjmp(arena->jump_, 1);
     if (arena->deadline_ != 0 && (++arena->calls_ & 255) == 0 && thread_cpu_ns() > arena->deadline_)
-      std::longjmp(arena->jump_, 1);
+      siglongjmp(arena->jump_, 1);
     Block* b = static_cast<Block*>(std::malloc(sizeof(Block) + size));
-    if (b == nullptr) std::longjmp(arena->jump_, 1);
+    if (b == nullptr) siglongjmp(arena->jump_, 1);
     b->next = arena->head_.next;
     b->prev = &arena->head_;
     arena->head_.next->prev = b;
@@ -848,8 +877,15 @@ class Arena {
     options.deallocator = &Arena::deallocate;
     options.userdata = this;
     options.max_errors = kMaxGumboErrors;
-    if (setjmp(jump_) != 0) return nullptr;
-    return gumbo_parse_with_options(&options, html.data(), html.size());
+    install_abort_guard();
+    if (sigsetjmp(jump_, 1) != 0) {
+      t_active_parse = nullptr;
+      return nullptr;
+    }
+    t_active_parse = &jump_;
+    GumboOutput* out = gumbo_parse_with_options(&options, html.data(), html.size());
+    t_active_parse = nullptr;
+    return out;
   }
 
  private:
@@ -863,7 +899,7 @@ class Arena {
   std::size_t budget_;
   std::int64_t deadline_;
   std::uint32_t calls_ = 0;
-  std::jmp_buf jump_;
+  sigjmp_buf jump_;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -1611,5 +1647,7 @@ HtmlResult html_to_text(std::string_view utf8_html, std::size_t max_text, std::s
   Extractor ex(max_text, max_links, link_budget);
   return run_flat(utf8_html, ex);
 }
+
+void prepare_html_engine() { install_abort_guard(); }
 
 }  // namespace bulwark::mime

@@ -29,4 +29,9 @@ struct HtmlResult {
 // limits (its max error count) are set so hostile markup stays linear.
 HtmlResult html_to_text(std::string_view utf8_html, std::size_t max_text, std::size_t max_links);
 
+// Installs the SIGABRT guard that turns an assertion failure inside gumbo into a failed
+// parse (read in flat mode instead). Called by html_to_text on first use; a sandboxed
+// worker calls it before lockdown, since installing a signal handler is forbidden after.
+void prepare_html_engine();
+
 }  // namespace bulwark::mime

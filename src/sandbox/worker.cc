@@ -14,6 +14,7 @@
 #include <limits>
 #include <new>
 
+#include "mime/html.h"
 #include "sandbox/frame.h"
 #include "scan/output.h"
 
@@ -32,6 +33,10 @@ constexpr std::string_view kWarmup =
     "--w\r\nContent-Type: text/html; charset=windows-1252\r\n\r\n<p><a href=\"http://x.example/\">x</a></p>\r\n"
     "--w\r\nContent-Type: text/plain\r\n\r\n\xe4\xf6\xfc ohne Zeichensatz\r\n"
     "--w\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"
+    // A zip with a non-ASCII member name: libarchive loads its locale on first use.
+    "--w\r\nContent-Type: application/zip; name=\"w.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    "UEsDBBQAAAgIAHqud12/4LOwBgAAAAQAAAAJAAAAd8Okcm0udHh0K08sygUAUEsBAhQDFAAACAgAeq53Xb/gs7AGAAAABAAA"
+    "AAkAAAAAAAAAAAAAAIABAAAAAHfDpHJtLnR4dFBLBQYAAAAAAQABADcAAAAtAAAAAAA=\r\n"
     "--w--\r\n";
 
 void fail(const std::string& why) {
@@ -62,6 +67,7 @@ void run_worker(int fd, const scan::Scanner& scanner, const WorkerOptions& o) {
   ::tzset();
   const std::time_t epoch = 0;
   (void)std::localtime(&epoch);
+  mime::prepare_html_engine();
   (void)scanner.scan(std::string(kWarmup), "warmup");
   if (std::string e = lock_down(o.lockdown); !e.empty()) fail("lockdown: " + e);
 

