@@ -60,6 +60,7 @@ fuzz: san-build
 bench: build corpus
 	./$(BUILD)/bench/mime/bench_mime $(CORPUS)
 	bash bench/sandbox/bench_sandbox.sh ./$(BUILD)/bulwark $(CORPUS)
+	bash bench/inspect/bench_inspect.sh ./$(BUILD)/bulwark $(CORPUS)
 
 format:
 	find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
