@@ -683,11 +683,11 @@ TEST(InspectOoxml, RemoteTemplateVariants) {
   const char* variants[] = {
       R"(<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="http://evil.example/t.dotm" TargetMode="External"/></Relationships>)",
       // Case, whitespace, single quotes, prefixes, entities and newlines inside values.
-      "<ns0:Relationships><ns0:Relationship\n  TARGETMODE = 'external'\n  "
-      "Target='https://evil.example/t.dotm'\n"
-      "  "
-      "type='http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-      "attached\nTemplate' Id='r'/>",
+      ("<ns0:Relationships><ns0:Relationship\n  TARGETMODE = 'external'\n  "
+       "Target='https://evil.example/t.dotm'\n"
+       "  "
+       "type='http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+       "attached\nTemplate' Id='r'/>"),
       "<Relationships><Relationship Id=\"a\" Type=\"http://x/relationships/&#x61;ttachedTemplate\" "
       "Target=\"&#104;ttp://evil.example/t.dotm\" TargetMode=\"Ext&#x65;rnal\"/></Relationships>",
   };
@@ -783,7 +783,10 @@ TEST(InspectOoxml, MacroEnabledContentTypes) {
 // A stored (uncompressed) zip, enough for an OOXML package through the whole chain.
 std::string zip(const std::vector<std::pair<std::string, std::string>>& members) {
   std::string out, central;
-  for (const auto& [name, data] : members) {
+  for (const auto& member : members) {
+    // Named references, not structured bindings: clang 14 cannot capture those in lambdas.
+    const std::string& name = member.first;
+    const std::string& data = member.second;
     const std::uint32_t crc = static_cast<std::uint32_t>(
         crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
     const std::uint32_t offset = static_cast<std::uint32_t>(out.size());
