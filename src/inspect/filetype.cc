@@ -89,10 +89,10 @@ bool sniff(std::string_view b, FileType& t) {
 
 }  // namespace
 
-FileType identify(std::string_view bytes, const Engines& engines) {
+FileType identify(std::string_view bytes, const Engines& engines, bool ask_magic) {
   FileType t;
-  sniff(bytes, t);
-  if (engines.magic()) {
+  if (sniff(bytes, t)) return t;
+  if (ask_magic && engines.magic()) {
     const char* mime = magic_buffer(static_cast<magic_t>(engines.magic()), bytes.data(), bytes.size());
     if (mime) t.mime = mime;
   }

@@ -24,6 +24,8 @@ struct FileType {
   std::string kind;         // short name for symbols and details: "pe", "elf", "zip", ...
 };
 
-FileType identify(std::string_view bytes, const Engines& engines);
+// libmagic is asked only when our own sniffing found nothing and `ask_magic` is true: it
+// is by far the slowest step of inspection (most of its CPU on the SpamAssassin corpus).
+FileType identify(std::string_view bytes, const Engines& engines, bool ask_magic = true);
 
 }  // namespace bulwark::inspect

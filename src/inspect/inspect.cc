@@ -115,7 +115,15 @@ void Inspector::inspect_blob(const Blob& blob) {
   const NameOrigin origin = blob.depth == 0 ? NameOrigin::kAttachment : NameOrigin::kArchiveMember;
   for (const std::string& name : blob.names) check_name(blob, name, origin, *this);
 
-  const FileType t = identify(blob.bytes, engines_);
+  // A message's own text (declared text, no file name, not inside a container) only needs
+  // our sniffing, which recognises every executable and container format by its bytes.
+  const bool body_text = blob.depth == 0 && blob.names.empty() &&
+                         blob.declared_type.starts_with("text/");
+  // Inside containers our sniffing decides alone: libmagic per member was most of the
+  // cost of walking an archive, and it knows nothing dangerous that the sniffer does not.
+  FileType t = identify(blob.bytes, engines_, !body_text && blob.depth == 0);
+  if (body_text && t.family == Family::kUnknown)
+    t.family = blob.declared_type.starts_with("text/html") ? Family::kHtml : Family::kText;
   switch (t.family) {
     case Family::kExecutable:
     case Family::kShortcut:
