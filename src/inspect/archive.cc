@@ -1,3 +1,4 @@
+#include "core/utf8.h"
 #include "inspect/archive.h"
 
 #include <archive.h>
@@ -452,23 +453,6 @@ bool mentions_encryption(archive* a) {
   return s.find("ncrypt") != npos || s.find("assphrase") != npos || s.find("assword") != npos;
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | ((cp >> 18) & 0x07));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // A name as the archive wrote it: libarchive's multibyte form (UTF-8 under the locale set
 // below), else its wide form, else UTF-8 form. `fallback` (the zip central directory's raw
@@ -478,7 +462,7 @@ std::string name_of(const char* mbs, const wchar_t* wcs, const char* utf8, std::
   if (wcs) {
     std::string out;
     for (std::size_t i = 0; wcs[i] != L'\0' && i < 65536; ++i)
-      append_utf8(out, static_cast<std::uint32_t>(wcs[i]) & 0x1FFFFF);
+      bulwark::append_utf8(out, static_cast<std::uint32_t>(wcs[i]) & 0x1FFFFF);
     return out;
   }
   if (utf8) return utf8;

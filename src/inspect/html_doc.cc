@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/utf8.h"
 #include "core/escape.h"
 #include "inspect/documents.h"
 
@@ -83,24 +84,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // The character references attackers use in attribute values (&#104;ttp, &colon;, &amp;).
 std::string decode_entities(std::string_view s, std::size_t max) {
@@ -155,7 +138,7 @@ std::string decode_entities(std::string_view s, std::size_t max) {
       if (digits == 0) {
         ok = false;
       } else {
-        append_utf8(out, cp);
+        bulwark::append_utf8(out, cp == 0 ? 0xFFFD : cp);  // &#0; is U+FFFD in HTML and XML
       }
     } else {
       ok = false;

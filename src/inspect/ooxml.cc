@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/utf8.h"
 #include "core/escape.h"
 #include "inspect/documents.h"
 
@@ -45,24 +46,6 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // XML character and entity references decoded (unknown entities stay as written).
 std::string decode_entities(std::string_view s, std::size_t max) {
@@ -110,7 +93,7 @@ std::string decode_entities(std::string_view s, std::size_t max) {
         out += '&';
         continue;
       }
-      append_utf8(out, cp);
+      bulwark::append_utf8(out, cp == 0 ? 0xFFFD : cp);  // &#0; is U+FFFD in HTML and XML
     } else {
       out += '&';
       continue;

@@ -1,5 +1,6 @@
 // Charset conversion to UTF-8 with ICU, plus the hand-written fast paths (ASCII, UTF-8,
 // Latin-1 / windows-1252) that cover most mail without touching a converter.
+#include "core/utf8.h"
 #include "mime/charset.h"
 
 #include <unicode/ucnv.h>
@@ -37,23 +38,6 @@ constexpr std::array<char16_t, 32> kCp1252High = {
     0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
 
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
@@ -167,7 +151,7 @@ void cp1252_to_utf8(std::string_view in, std::string& out) {
     out.append(in.substr(0, run));
     if (run == in.size()) break;
     const auto c = static_cast<unsigned char>(in[run]);
-    append_utf8(out, c < 0xA0 ? kCp1252High[c - 0x80] : c);
+    bulwark::append_utf8(out, c < 0xA0 ? kCp1252High[c - 0x80] : c);
     in.remove_prefix(run + 1);
   }
 }
@@ -270,7 +254,7 @@ std::size_t icu_convert(Converter& c, std::string_view in, std::string& out) {
       const char16_t cu = *u;
       if (high) {
         if (cu >= 0xDC00 && cu <= 0xDFFF) {
-          append_utf8(out,
+          bulwark::append_utf8(out,
                       0x10000 + ((static_cast<char32_t>(high) - 0xD800) << 10) + (cu - 0xDC00));
           high = 0;
           continue;
@@ -285,7 +269,7 @@ std::size_t icu_convert(Converter& c, std::string_view in, std::string& out) {
         out.append(kReplacement);
         ++c.replaced;
       } else {
-        append_utf8(out, cu);
+        bulwark::append_utf8(out, cu);
       }
     }
     if (err == U_BUFFER_OVERFLOW_ERROR) continue;
