@@ -1,4 +1,4 @@
-// Engines: what inspection loads once per process, before workers fork (so every worker
+// Engines: what inspection loads once per process, before the workers are forked (so every worker
 // shares it copy-on-write and none needs to open a file after lockdown): the libmagic
 // database, the ClamAV engine with its signatures, the compiled YARA rules.
 //   auto e = Engines::load(config.inspect);   // Result<std::unique_ptr<Engines>>

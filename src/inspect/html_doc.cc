@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ascii.h"
 #include "core/utf8.h"
 #include "core/escape.h"
 #include "inspect/documents.h"
@@ -19,6 +20,11 @@
 namespace bulwark::inspect {
 
 namespace {
+
+using ascii::lower;
+using ascii::to_lower;
+using ascii::iequals;
+using ascii::istarts;
 
 // Document bytes quoted in a detail: escaped, and cut so one detail stays short.
 std::string shown(std::string_view s, std::size_t max = 200) {
@@ -33,26 +39,9 @@ constexpr std::size_t kMinBase64 = 1024;  // a literal this long is a payload
 constexpr std::size_t kMaxPayloads = 4;
 constexpr std::size_t kMaxAttr = 64u << 20;  // data: URIs can be large
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
-bool istarts(std::string_view a, std::string_view p) {
-  return a.size() >= p.size() && iequals(a.substr(0, p.size()), p);
-}
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';

@@ -1,3 +1,4 @@
+#include "core/ascii.h"
 #include "inspect/names.h"
 
 #include <algorithm>
@@ -11,6 +12,8 @@ namespace bulwark::inspect {
 
 namespace {
 
+using ascii::lower;
+
 // ---- small byte helpers (names are raw bytes, usually but not always UTF-8) ----
 
 bool is_alpha(char c) {
@@ -21,9 +24,6 @@ bool is_alnum(char c) {
 }
 bool is_word(char c) {
   return is_alnum(c) || c == '_';
-}
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 std::string ascii_lower(std::string_view s) {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ascii.h"
 #include "core/utf8.h"
 #include "core/escape.h"
 #include "inspect/documents.h"
@@ -21,6 +22,11 @@
 namespace bulwark::inspect {
 
 namespace {
+
+using ascii::lower;
+using ascii::to_lower;
+using ascii::iequals;
+using ascii::istarts;
 
 constexpr std::uint32_t kMaxRegSect = 0xFFFFFFFAu;
 constexpr std::uint32_t kNoStream = 0xFFFFFFFFu;
@@ -43,20 +49,8 @@ std::uint32_t le32(std::string_view b, std::size_t off) {
   return v;
 }
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
-bool istarts(std::string_view a, std::string_view prefix) {
-  return a.size() >= prefix.size() && iequals(a.substr(0, prefix.size()), prefix);
-}
 
 // Document bytes quoted in a detail: escaped, and cut so one detail stays short.
 std::string shown(std::string_view s, std::size_t max = 200) {
@@ -65,11 +59,6 @@ std::string shown(std::string_view s, std::size_t max = 200) {
   return out;
 }
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
 
 // UTF-16LE directory names to UTF-8 (lone surrogates become U+FFFD).
 std::string utf16_to_utf8(std::string_view b) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ascii.h"
 #include "core/utf8.h"
 #include "core/escape.h"
 #include "inspect/documents.h"
@@ -18,29 +19,17 @@ namespace bulwark::inspect {
 
 namespace {
 
+using ascii::lower;
+using ascii::to_lower;
+using ascii::iequals;
+using ascii::istarts;
+
 constexpr std::size_t kMaxInstr = 64u << 10;  // field-code text kept per field
 constexpr std::size_t kMaxValue = 8u << 10;   // attribute value kept
 
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
-bool istarts(std::string_view a, std::string_view p) {
-  return a.size() >= p.size() && iequals(a.substr(0, p.size()), p);
-}
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';
