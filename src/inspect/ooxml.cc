@@ -257,11 +257,11 @@ void check_rels(const Blob& blob, Inspector& insp, std::string_view x) {
         } else if (tail == "oleobject") {
           insp.symbol(blob, "DOC_EXTERNAL_OLE_LINK", detail);
         } else if (tail == "frame" || tail == "subdocument") {
-          insp.symbol(blob, "DOC_EXTERNAL_REFERENCE", tail + ": " + detail);
+          insp.symbol(blob, "DOC_EXTERNAL_REFERENCE", short_detail(tail) + ": " + detail);
         } else if (tail != "hyperlink" && unc_or_file(target)) {
           // A UNC or file: target the application fetches by itself (an image, a font,
           // an external workbook): NTLM credentials leak to it.
-          insp.symbol(blob, "DOC_EXTERNAL_REFERENCE", tail + ": " + detail);
+          insp.symbol(blob, "DOC_EXTERNAL_REFERENCE", short_detail(tail) + ": " + detail);
         }
       },
       [](std::string_view) {});
