@@ -11,11 +11,14 @@ packages=(
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   libicu-dev libgumbo-dev zlib1g-dev libssl-dev libseccomp-dev
   libarchive-dev libmagic-dev libclamav-dev libyara-dev
+  libasio-dev libc-ares-dev libsqlite3-dev
   # tests, fuzzing, benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   libgmime-3.0-dev libglib2.0-dev
   # peers measured side by side: ClamAV's scanner and daemon
   clamav clamav-daemon
+  # real SMTP peers in tests and benchmarks: Postfix (with smtp-source, smtp-sink), swaks
+  postfix swaks python3 dnsmasq-base
   # benchmarks and hardening checks
   time bc binutils
   tar
