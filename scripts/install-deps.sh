@@ -11,7 +11,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   libicu-dev libgumbo-dev zlib1g-dev libssl-dev libseccomp-dev
   libarchive-dev libmagic-dev libclamav-dev libyara-dev
-  libasio-dev libc-ares-dev libsqlite3-dev
+  libasio-dev libc-ares-dev libsqlite3-dev libsodium-dev
   # tests, fuzzing, benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   libgmime-3.0-dev libglib2.0-dev

@@ -10,6 +10,7 @@
 #include "cli/input.h"
 #include "core/escape.h"
 #include "sandbox/pool.h"
+#include "sandbox/service.h"
 #include "scan/output.h"
 #include "scan/pipeline.h"
 
@@ -53,13 +54,7 @@ int run_scan(const ScanOptions& options) {
   }
   std::unique_ptr<sandbox::WorkerPool> pool;
   if (options.sandbox) {
-    sandbox::PoolOptions po;
-    po.workers = config.sandbox.workers;
-    po.max_messages_per_worker = config.sandbox.max_messages_per_worker;
-    po.timeout_ms = config.sandbox.timeout_ms;
-    po.worker.lockdown.address_space_bytes = std::uint64_t{config.sandbox.memory_limit_mb} << 20;
-    po.worker.lockdown.cpu_seconds = config.sandbox.cpu_limit_seconds;
-    pool = std::make_unique<sandbox::WorkerPool>(scanner, po);
+    pool = std::make_unique<sandbox::WorkerPool>(scanner, sandbox::pool_options(config));
   }
   const std::size_t lanes = pool ? pool->lanes() : 1;
 

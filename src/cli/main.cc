@@ -30,6 +30,39 @@ int main(int argc, char** argv) {
       "check-config", "Check a configuration file; errors are printed as file:line: problem");
   check_cmd->add_option("file", config_path, "The TOML file to check")->required();
 
+  bulwark::cli::ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Run the gateway: SMTP in, scan, spool, deliver (embedded default: 127.0.0.1:2525, ./var)");
+  serve_cmd->add_option("--config", serve.config_path, "Configuration file (default: embedded defaults)");
+  serve_cmd->add_option("--log-level", serve.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+  bulwark::cli::QueueOptions queue;
+  auto* queue_cmd = app.add_subcommand("queue", "Show and manage the delivery queue");
+  queue_cmd->add_option("--config", queue.config_path, "Configuration file");
+  queue_cmd->add_option("action", queue.action, "list, show ID, retry [ID], delete ID")
+      ->required()
+      ->check(CLI::IsMember({"list", "show", "retry", "delete"}));
+  queue_cmd->add_option("id", queue.id, "Queue id");
+  queue_cmd->add_flag("--raw", queue.raw, "show: print the message too");
+
+  bulwark::cli::QuarantineOptions quarantine;
+  auto* quarantine_cmd = app.add_subcommand("quarantine", "List, show, release or delete quarantined messages");
+  quarantine_cmd->add_option("--config", quarantine.config_path, "Configuration file");
+  quarantine_cmd->add_option("action", quarantine.action, "list, show ID, release ID, delete ID")
+      ->required()
+      ->check(CLI::IsMember({"list", "show", "release", "delete"}));
+  quarantine_cmd->add_option("id", quarantine.id, "Quarantine id (the queue id)");
+  quarantine_cmd->add_option("--status", quarantine.status, "list: held, released, deleted or all")
+      ->check(CLI::IsMember({"held", "released", "deleted", "all"}));
+  quarantine_cmd->add_option("--recipient", quarantine.recipient, "list: only messages to this address");
+  quarantine_cmd->add_option("--sender", quarantine.sender, "list: only messages from this envelope sender");
+  quarantine_cmd->add_option("--limit", quarantine.limit, "list: at most this many (newest first)");
+  quarantine_cmd->add_flag("--raw", quarantine.raw, "show: print the message bytes");
+
+  auto* hash_cmd = app.add_subcommand(
+      "hash-password", "Read a password on stdin and print its hash for smtp.auth_users_file");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -37,5 +70,9 @@ int main(int argc, char** argv) {
   }
   if (*scan_cmd) return bulwark::cli::run_scan(scan);
   if (*check_cmd) return bulwark::cli::run_check_config(config_path);
+  if (*serve_cmd) return bulwark::cli::run_serve(serve);
+  if (*queue_cmd) return bulwark::cli::run_queue(queue);
+  if (*quarantine_cmd) return bulwark::cli::run_quarantine(quarantine);
+  if (*hash_cmd) return bulwark::cli::run_hash_password();
   return 2;
 }

@@ -115,6 +115,94 @@ std::string set_string(const toml::node& n, std::string& out) {
   return "";
 }
 
+std::string set_strings(const toml::node& n, std::vector<std::string>& out) {
+  const auto* a = n.as_array();
+  if (!a) return "expected an array of strings";
+  std::vector<std::string> v;
+  for (const auto& e : *a) {
+    auto str = e.value<std::string>();
+    if (!e.is_string() || !str) return "expected an array of strings";
+    v.push_back(*str);
+  }
+  out = std::move(v);
+  return "";
+}
+
+std::string toml_strings(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", \"" : "\"") + v[i] + "\"";
+  return out + "]";
+}
+
+// "host:port" or "[v6]:port" with a port in 1..65535.
+bool valid_endpoint(const std::string& s) {
+  std::size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
+  std::string port = s.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  int p = std::stoi(port);
+  return p >= 1 && p <= 65535;
+}
+
+std::string check_choice(const std::string& v, std::initializer_list<const char*> choices) {
+  std::string list;
+  for (const char* c : choices) {
+    if (v == c) return "";
+    list += (list.empty() ? "" : ", ") + std::string(c);
+  }
+  return "expected one of " + list;
+}
+
+#define STRING_SETTING(KEY, FIELD, DOC, CHECK)                                            \
+  Setting {                                                                               \
+    KEY, "string", DOC, 0, 0, [](const Config& c) { return "\"" + c.FIELD + "\""; },       \
+        [](const toml::node& n, Config& c, const Setting&) {                              \
+          std::string e = set_string(n, c.FIELD);                                         \
+          if (e.empty()) e = CHECK(c.FIELD);                                              \
+          return e;                                                                       \
+        }                                                                                 \
+  }
+#define STRINGS_SETTING(KEY, FIELD, DOC, CHECK)                                           \
+  Setting {                                                                               \
+    KEY, "array of strings", DOC, 0, 0, [](const Config& c) { return toml_strings(c.FIELD); }, \
+        [](const toml::node& n, Config& c, const Setting&) {                              \
+          std::string e = set_strings(n, c.FIELD);                                        \
+          for (const auto& item : c.FIELD)                                                \
+            if (e.empty()) e = CHECK(item);                                               \
+          return e;                                                                       \
+        }                                                                                 \
+  }
+
+std::string any_value(const std::string&) { return ""; }
+std::string endpoint_or_empty(const std::string& v) {
+  return v.empty() || valid_endpoint(v) ? "" : "expected \"address:port\"";
+}
+std::string endpoint(const std::string& v) {
+  return valid_endpoint(v) ? "" : "expected \"address:port\"";
+}
+std::string network(const std::string& v) {
+  std::size_t slash = v.find('/');
+  std::string addr = v.substr(0, slash);
+  if (addr.empty() || addr.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos)
+    return "'" + v + "' is not an address or network (\"10.0.0.0/8\", \"::1/128\")";
+  return "";
+}
+std::string domain_name(const std::string& v) {
+  if (v.empty() || v.find_first_of(" @/:\t") != std::string::npos)
+    return "'" + v + "' is not a domain name";
+  return "";
+}
+std::string route(const std::string& v) {
+  std::size_t eq = v.find('=');
+  if (eq == std::string::npos || eq == 0 || !valid_endpoint(v.substr(eq + 1)))
+    return "'" + v + "' is not \"domain=host:port\"";
+  return "";
+}
+std::string delivery_mode(const std::string& v) { return check_choice(v, {"maildir", "relay"}); }
+std::string tls_mode(const std::string& v) {
+  return check_choice(v, {"none", "opportunistic", "required"});
+}
+
 #define ACTION_SETTING(KEY, FIELD, DOC)                                                   \
   Setting {                                                                               \
     KEY, "string", DOC, 0, 0,                                                             \
@@ -205,6 +293,90 @@ const std::vector<Setting>& settings() {
                    "Address-space limit of a worker, in MiB."),
       U32_SETTING("sandbox.cpu_limit_seconds", sandbox.cpu_limit_seconds, 1, 1e6,
                   "CPU seconds a worker may use over its life."),
+      STRING_SETTING("smtp.listen", smtp.listen, "Address and port of the inbound SMTP listener.", endpoint),
+      STRING_SETTING("smtp.submission_listen", smtp.submission_listen,
+                     "Address and port of the submission listener (AUTH after STARTTLS, outbound mail); empty: none.",
+                     endpoint_or_empty),
+      BOOL_SETTING("smtp.proxy_protocol", smtp.proxy_protocol,
+                   "Expect a PROXY protocol v2 header on every connection (behind a load balancer)."),
+      STRINGS_SETTING("smtp.proxy_from", smtp.proxy_from,
+                      "Networks allowed to send a PROXY header; others are refused.", network),
+      STRING_SETTING("smtp.hostname", smtp.hostname,
+                     "Our name in the greeting, Received: headers and delivery reports.", domain_name),
+      STRING_SETTING("smtp.tls_certificate", smtp.tls_certificate,
+                     "PEM certificate chain for STARTTLS; empty: a self-signed one is generated under spool.data_dir/tls.",
+                     any_value),
+      STRING_SETTING("smtp.tls_key", smtp.tls_key, "PEM private key of smtp.tls_certificate.", any_value),
+      STRINGS_SETTING("smtp.accepted_domains", smtp.accepted_domains,
+                      "Domains we receive mail for; any other recipient is refused (no open relay). Empty with delivery.mode = \"maildir\": every recipient is accepted.",
+                      domain_name),
+      STRING_SETTING("smtp.recipients_file", smtp.recipients_file,
+                     "File of valid recipients, one address or @domain per line; others get 550 5.1.1. Empty: no verification.",
+                     any_value),
+      STRINGS_SETTING("smtp.trusted_networks", smtp.trusted_networks,
+                      "Client networks allowed to relay to any domain (internal servers).", network),
+      STRINGS_SETTING("smtp.normalize_bare_lf_networks", smtp.normalize_bare_lf_networks,
+                      "Client networks whose bare CR or LF is turned into CRLF instead of refused.", network),
+      STRING_SETTING("smtp.auth_users_file", smtp.auth_users_file,
+                     "Users for AUTH on the submission listener, \"user:hash\" per line (hash from `bulwark hash-password`).",
+                     any_value),
+      SIZE_SETTING("smtp.max_message_bytes", smtp.max_message_bytes, 1024, kMaxBytes,
+                   "Largest message accepted (announced in SIZE); larger ones get 552 5.3.4."),
+      SIZE_SETTING("smtp.max_recipients", smtp.max_recipients, 1, 1e6,
+                   "Most recipients per message; more get 452 4.5.3."),
+      SIZE_SETTING("smtp.max_command_line", smtp.max_command_line, 512, 1e6,
+                   "Longest command line, CRLF included; longer gets 500 5.5.2."),
+      SIZE_SETTING("smtp.max_data_line", smtp.max_data_line, 1000, kMaxBytes,
+                   "Longest line of message text; a longer one makes the message 554 5.6.0."),
+      SIZE_SETTING("smtp.max_connections", smtp.max_connections, 1, 1e6,
+                   "Most simultaneous SMTP connections; more get 421 4.7.0."),
+      SIZE_SETTING("smtp.max_connections_per_ip", smtp.max_connections_per_ip, 1, 1e6,
+                   "Most simultaneous connections from one client address."),
+      SIZE_SETTING("smtp.max_messages_per_minute_per_ip", smtp.max_messages_per_minute_per_ip, 1, 1e9,
+                   "Messages one client address may send per minute; more get 450 4.7.1."),
+      SIZE_SETTING("smtp.max_errors", smtp.max_errors, 1, 1000,
+                   "Protocol errors in one session before 421 4.7.0 and disconnect."),
+      U32_SETTING("smtp.greeting_delay_ms", smtp.greeting_delay_ms, 0, 60000,
+                  "Wait before the greeting; a client that talks first is refused (554 5.5.1)."),
+      U32_SETTING("smtp.command_timeout_s", smtp.command_timeout_s, 1, 3600,
+                  "Idle time allowed while waiting for a command."),
+      U32_SETTING("smtp.data_timeout_s", smtp.data_timeout_s, 1, 3600,
+                  "Idle time allowed between reads during DATA or BDAT."),
+      U32_SETTING("smtp.scan_deadline_ms", smtp.scan_deadline_ms, 100, 3.6e6,
+                  "Time from end of DATA to a decision; past it the message gets 451 4.3.0."),
+      U32_SETTING("smtp.drain_timeout_s", smtp.drain_timeout_s, 0, 3600,
+                  "On SIGTERM, time given to open sessions to finish before they are closed."),
+      STRING_SETTING("spool.data_dir", spool.data_dir,
+                     "Directory for the spool, quarantine, local Maildirs and generated TLS keys.", any_value),
+      SIZE_SETTING("spool.min_free_mb", spool.min_free_mb, 0, 1e9,
+                   "Free space the spool's file system must keep; below it MAIL gets 452 4.3.1."),
+      STRING_SETTING("delivery.mode", delivery.mode,
+                     "\"maildir\": deliver every message into local Maildirs under spool.data_dir; \"relay\": send it on by SMTP.",
+                     delivery_mode),
+      STRINGS_SETTING("delivery.routes", delivery.routes,
+                      "Next hop per recipient domain, \"domain=host:port\" (the internal mail server).", route),
+      STRING_SETTING("delivery.smarthost", delivery.smarthost,
+                     "Next hop for domains without a route, \"host:port\"; empty: MX lookup.", endpoint_or_empty),
+      STRING_SETTING("delivery.tls", delivery.tls,
+                     "STARTTLS towards next hops: none, opportunistic or required.", tls_mode),
+      STRINGS_SETTING("delivery.tls_required_domains", delivery.tls_required_domains,
+                      "Destination domains where TLS is required whatever delivery.tls says.", domain_name),
+      STRING_SETTING("delivery.resolver", delivery.resolver,
+                     "DNS servers for MX lookups, \"ip[:port],...\"; empty: the system's.", any_value),
+      SIZE_SETTING("delivery.concurrency", delivery.concurrency, 1, 10000,
+                   "Delivery threads in all."),
+      SIZE_SETTING("delivery.concurrency_per_destination", delivery.concurrency_per_destination, 1, 10000,
+                   "Most simultaneous connections to one next hop."),
+      U32_SETTING("delivery.retry_initial_s", delivery.retry_initial_s, 1, 86400,
+                  "First retry delay after a temporary failure; it doubles each attempt."),
+      U32_SETTING("delivery.retry_max_s", delivery.retry_max_s, 1, 604800,
+                  "Longest delay between two attempts."),
+      U32_SETTING("delivery.max_queue_lifetime_s", delivery.max_queue_lifetime_s, 60, 3.2e7,
+                  "How long a message is retried before it is returned to its sender."),
+      U32_SETTING("delivery.connect_timeout_s", delivery.connect_timeout_s, 1, 3600,
+                  "Time to connect to a next hop."),
+      U32_SETTING("delivery.command_timeout_s", delivery.command_timeout_s, 1, 3600,
+                  "Time to wait for a next hop's reply."),
       Setting{"policy.limit_action", "string",
               "Action when a parser limit is hit: accept, tag, quarantine or reject.", 0, 0,
               [](const Config& c) { return "\"" + std::string(action_name(c.policy.limit_action)) + "\""; },
@@ -255,6 +427,11 @@ std::string apply(const toml::table& root, Config& c, const std::string& source)
     if (!(p.tag_score <= p.quarantine_score && p.quarantine_score <= p.reject_score))
       errors += source +
                 ": policy: thresholds must satisfy tag_score <= quarantine_score <= reject_score\n";
+    if (c.delivery.mode == "relay" && c.smtp.accepted_domains.empty())
+      errors += source +
+                ": smtp.accepted_domains: must list the domains we relay for when delivery.mode = \"relay\" (else: an open relay)\n";
+    if (c.smtp.tls_certificate.empty() != c.smtp.tls_key.empty())
+      errors += source + ": smtp: tls_certificate and tls_key go together\n";
   }
   return errors;
 }

@@ -50,8 +50,63 @@ struct InspectConfig {
   std::string yara_rules;       // extra YARA rules directory; the shipped rules are built in
 };
 
+// [smtp]: the receiving side. Limits have safe defaults; docs/smtp.md explains each.
+struct SmtpConfig {
+  std::string listen = "127.0.0.1:2525";   // "ip:port"; inbound mail (relay control applies)
+  std::string submission_listen;           // "" = none; AUTH after STARTTLS, outbound mail
+  bool proxy_protocol = false;             // PROXY v2 header expected on every connection
+  std::vector<std::string> proxy_from = {"127.0.0.1/32"};  // load balancers allowed to send it
+  std::string hostname = "bulwark.localhost";  // greeting, Received:, DSN Reporting-MTA
+  std::string tls_certificate;  // PEM; "" = a self-signed one generated under data_dir/tls
+  std::string tls_key;
+  std::vector<std::string> accepted_domains;  // inbound recipients' domains ("" list + maildir = all)
+  std::string recipients_file;  // "" = no verification; else one address (or @domain) per line
+  std::vector<std::string> trusted_networks = {"127.0.0.0/8", "::1/128"};  // may relay anywhere
+  std::vector<std::string> normalize_bare_lf_networks;  // bare CR/LF normalised instead of refused
+  std::string auth_users_file;  // "user:argon2id-hash" per line; AUTH off when ""
+  std::size_t max_message_bytes = 50u << 20;
+  std::size_t max_recipients = 100;
+  std::size_t max_command_line = 2048;      // RFC 5321 says 512 + extension parameters
+  std::size_t max_data_line = 100000;       // one line of message text
+  std::size_t max_connections = 1000;
+  std::size_t max_connections_per_ip = 50;
+  std::size_t max_messages_per_minute_per_ip = 6000;
+  std::size_t max_errors = 10;              // protocol errors before 421 and disconnect
+  std::uint32_t greeting_delay_ms = 0;      // wait this long; a client talking first is refused
+  std::uint32_t command_timeout_s = 300;
+  std::uint32_t data_timeout_s = 600;       // between two reads during DATA/BDAT
+  std::uint32_t scan_deadline_ms = 60000;   // end of DATA to decision, else 451
+  std::uint32_t drain_timeout_s = 30;       // SIGTERM: time given to open sessions
+};
+
+// [spool]: where accepted mail waits, durably, until the next hop took it.
+struct SpoolConfig {
+  std::string data_dir = "./var";  // spool/, quarantine/, maildir/, tls/ live under it
+  std::size_t min_free_mb = 100;   // below this, MAIL is answered 452 4.3.1
+};
+
+// [delivery]: the queue runner.
+struct DeliveryConfig {
+  std::string mode = "maildir";  // "maildir" (embedded default) or "relay"
+  std::vector<std::string> routes;  // "domain=host:port" next hops for accepted domains
+  std::string smarthost;            // "host:port" for everything else ("" = MX lookup)
+  std::string tls = "opportunistic";  // "none", "opportunistic" or "required"
+  std::vector<std::string> tls_required_domains;  // destinations where TLS is mandatory
+  std::string resolver;             // "ip[:port],..." ("" = the system's)
+  std::size_t concurrency = 20;     // delivery threads
+  std::size_t concurrency_per_destination = 10;
+  std::uint32_t retry_initial_s = 60;
+  std::uint32_t retry_max_s = 3600;
+  std::uint32_t max_queue_lifetime_s = 5 * 86400;
+  std::uint32_t connect_timeout_s = 30;
+  std::uint32_t command_timeout_s = 300;
+};
+
 struct Config {
   std::string source = "<embedded defaults>";  // the file it came from
+  SmtpConfig smtp;
+  SpoolConfig spool;
+  DeliveryConfig delivery;
   MimeLimits limits;
   MimeConfig mime;
   PolicyConfig policy;
