@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 300
 CI_FUZZ_SECONDS ?= 5
 JOBS         ?= $(shell nproc)
 
-.PHONY: all deps build san-build run test unit fuzz fuzz-smoke bench corpus format clean
+.PHONY: all deps build san-build run scan test unit fuzz fuzz-smoke bench corpus format clean
 
 all: build
 
@@ -22,8 +22,14 @@ $(BUILD)/build.ninja: CMakeLists.txt
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j $(JOBS)
 
-# Until the SMTP gateway exists, the main job is scanning: a sample mailbox, explained.
+# The gateway with the embedded default: SMTP on 127.0.0.1:2525, data under ./var/.
 run: build
+	@echo "bulwark serve: SMTP on 127.0.0.1:2525, data under ./var/ (Ctrl-C to stop)"
+	@echo "Try: swaks --server 127.0.0.1:2525 --from bob@example.org --to alice@example.com"
+	./$(BUILD)/bulwark serve
+
+# A sample mailbox, scanned and explained.
+scan: build
 	./$(BUILD)/bulwark scan --format text examples/ || true
 	@echo
 	@echo "Explain one: ./$(BUILD)/bulwark scan --explain examples/evasive-duplicate-content-type.eml"
@@ -59,6 +65,7 @@ fuzz: san-build
 
 bench: build corpus
 	./$(BUILD)/bench/mime/bench_mime $(CORPUS)
+	bash bench/smtp/bench_smtp.sh ./$(BUILD)/bulwark
 	bash bench/sandbox/bench_sandbox.sh ./$(BUILD)/bulwark $(CORPUS)
 	bash bench/inspect/bench_inspect.sh ./$(BUILD)/bulwark $(CORPUS)
 
