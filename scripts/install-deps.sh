@@ -12,6 +12,7 @@ packages=(
   libicu-dev libgumbo-dev zlib1g-dev libssl-dev libseccomp-dev
   libarchive-dev libmagic-dev libclamav-dev libyara-dev
   libasio-dev libc-ares-dev libsqlite3-dev libsodium-dev
+  libhyperscan-dev libre2-dev libpsl-dev libidn2-dev
   # tests, fuzzing, benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   libgmime-3.0-dev libglib2.0-dev
