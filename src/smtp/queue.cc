@@ -395,6 +395,9 @@ void QueueRunner::bounce(const Envelope& env, std::string_view data, const std::
   dsn_env.client_ip = "127.0.0.1";
   dsn_env.client_helo = hostname;
   dsn_env.received_at = info.now;
+  // The returned message may carry 8-bit text: announce it to the next hop.
+  if (std::any_of(data.begin(), data.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+    dsn_env.body = "8BITMIME";
   const std::string dsn = build_dsn(info);
   if (auto r = spool_.commit_sync(dsn_env, dsn); !r) {
     log_event("dsn_failed", {{"id", env.id}, {"error", r.error().message}}, "error");

@@ -545,7 +545,10 @@ void Session::end_of_message() {
 }
 
 Session::Message Session::take_message() {
+  std::string helo = envelope_.client_helo;  // the session's, not the message's: keep it
   Message m{std::move(envelope_), std::move(data_)};
+  envelope_ = Envelope{};
+  envelope_.client_helo = std::move(helo);
   return m;
 }
 

@@ -15,7 +15,7 @@ const std::string kEnvelope = "MAIL FROM:<a@sender.test>\r\nRCPT TO:<b@example.c
 
 struct Harness {
   explicit Harness(ClientInfo client = {"192.0.2.1", false, false, false, false}) : session(settings, client) {
-    settings.check_recipient = [this](const std::string& a, bool relay) -> std::string {
+    settings.check_recipient = [](const std::string& a, bool relay) -> std::string {
       if (a.ends_with("@example.com") || relay) return "";
       return "554 5.7.1 <" + a + ">: Relay access denied";
     };
@@ -73,6 +73,19 @@ TEST(SmtpSession, PlainMessageIsUnstuffedAndExact) {
   EXPECT_EQ(h.messages[0].envelope.client_helo, "client.test");
   EXPECT_EQ(h.messages[0].envelope.client_ip, "192.0.2.1");
   EXPECT_EQ(h.messages[0].envelope.id.size(), 20u);
+}
+
+TEST(SmtpSession, SecondMessageOfASessionKeepsTheHeloName) {
+  Harness h;
+  h.envelope();
+  h.feed("DATA\r\n");
+  h.feed("one\r\n.\r\n");
+  h.feed(kEnvelope);
+  h.feed("DATA\r\n");
+  h.feed("two\r\n.\r\n");
+  ASSERT_EQ(h.messages.size(), 2u);
+  EXPECT_EQ(h.messages[0].envelope.client_helo, "client.test");
+  EXPECT_EQ(h.messages[1].envelope.client_helo, "client.test");
 }
 
 TEST(SmtpSession, PipelinedTransactionGetsRepliesInOrder) {
