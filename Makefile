@@ -65,7 +65,7 @@ fuzz: san-build
 
 bench: build corpus
 	./$(BUILD)/bench/mime/bench_mime $(CORPUS)
-	bash bench/smtp/bench_smtp.sh ./$(BUILD)/bulwark
+	BULWARK_BINARY=./$(BUILD)/bulwark bash bench/smtp/bench_smtp.sh
 	bash bench/sandbox/bench_sandbox.sh ./$(BUILD)/bulwark $(CORPUS)
 	bash bench/inspect/bench_inspect.sh ./$(BUILD)/bulwark $(CORPUS)
 
