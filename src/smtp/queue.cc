@@ -242,12 +242,12 @@ std::int64_t QueueRunner::deliver(const std::string& id, Worker& w) {
   const std::int64_t now = now_s();
   const bool expired = now - env.received_at > static_cast<std::int64_t>(config.delivery.max_queue_lifetime_s);
 
-  std::vector<DsnRecipient> failed;
+  std::vector<DsnRecipient> reports;  // failures, and successes the sender asked to hear of
   std::string last_error;
   std::size_t delivered = 0, deferred = 0;
   auto settle_failed = [&](const Recipient& r, const std::string& status, const std::string& remote,
                            const std::string& diagnostic) {
-    failed.push_back({r.address, r.orcpt, "failed", status, remote, diagnostic, now});
+    reports.push_back({r.address, r.orcpt, "failed", status, remote, diagnostic, now});
     st.settled.push_back(r.address);
     log_event("bounced", {{"id", id}, {"to", r.address}, {"status", status}, {"reason", diagnostic}}, "warn");
   };
@@ -273,6 +273,9 @@ std::int64_t QueueRunner::deliver(const std::string& id, Worker& w) {
       if (path) {
         st.settled.push_back(r.address);
         ++delivered;
+        // Final delivery: a sender who asked NOTIFY=SUCCESS gets a "delivered" report.
+        if (!r.notify.empty() && wants_dsn(r, "delivered"))
+          reports.push_back({r.address, r.orcpt, "delivered", "2.0.0", "", "", now});
         log_event("delivered", {{"id", id}, {"to", r.address}, {"via", "maildir"}, {"path", path.value()}});
       } else {
         defer(r, "4.3.0", "", path.error().message);
@@ -344,12 +347,13 @@ std::int64_t QueueRunner::deliver(const std::string& id, Worker& w) {
     }
   }
 
-  if (!failed.empty()) bounce(env, data, failed);
+  if (!reports.empty()) bounce(env, data, reports);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.delivered += delivered;
     stats_.deferred += deferred;
-    stats_.bounced += failed.size();
+    stats_.bounced += static_cast<std::size_t>(
+        std::count_if(reports.begin(), reports.end(), [](const DsnRecipient& f) { return f.action == "failed"; }));
   }
   bool all = true;
   for (const auto& r : env.recipients) all = all && is_settled(r.address);
@@ -368,14 +372,14 @@ std::int64_t QueueRunner::deliver(const std::string& id, Worker& w) {
   return st.next_attempt;
 }
 
-void QueueRunner::bounce(const Envelope& env, std::string_view data, const std::vector<DsnRecipient>& failed) {
+void QueueRunner::bounce(const Envelope& env, std::string_view data, const std::vector<DsnRecipient>& reports) {
   // RFC 5321 6.1 / 3461: never bounce a bounce, and honour NOTIFY.
   if (env.mail_from.empty()) return;
   DsnInfo info;
-  for (const auto& f : failed) {
+  for (const auto& f : reports) {
     auto it = std::find_if(env.recipients.begin(), env.recipients.end(),
                            [&](const Recipient& r) { return r.address == f.address; });
-    if (it != env.recipients.end() && wants_dsn(*it, "failed")) info.recipients.push_back(f);
+    if (it != env.recipients.end() && wants_dsn(*it, f.action)) info.recipients.push_back(f);
   }
   if (info.recipients.empty()) return;
   std::string hostname;

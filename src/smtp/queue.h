@@ -63,7 +63,8 @@ class QueueRunner {
   // One delivery attempt of every unsettled recipient; returns when the message is next due
   // (0 when it left the spool).
   std::int64_t deliver(const std::string& id, Worker& w);
-  void bounce(const Envelope& env, std::string_view data, const std::vector<struct DsnRecipient>& failed);
+  // Sends the sender one DSN for these recipients (as their NOTIFY asks; never to <>).
+  void bounce(const Envelope& env, std::string_view data, const std::vector<struct DsnRecipient>& reports);
   std::string hop_key(const Envelope& env) const;
   void track(const std::string& id);  // adds or refreshes one spool entry (lock held)
 

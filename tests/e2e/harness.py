@@ -74,9 +74,9 @@ class Bulwark:
         return self.settings["spool.data_dir"]
 
     def start(self, timeout=60.0):
-        log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([BULWARK, "serve", "--config", self.config], stdout=log, stderr=log,
-                                     cwd=self.dir, start_new_session=True)
+        with open(self.log_path, "a") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen([BULWARK, "serve", "--config", self.config], stdout=log, stderr=log,
+                                         cwd=self.dir, start_new_session=True)
         wait_port(self.port, timeout, self.proc)
         return self
 
