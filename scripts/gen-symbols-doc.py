@@ -6,7 +6,7 @@ import re
 
 root = pathlib.Path(__file__).resolve().parent.parent
 src = (root / "src/scan/scoring.cc").read_text()
-rows = re.findall(r'\{"([A-Z0-9_]+)", ([0-9.]+), "([a-z]+)", "((?:[^"\\]|\\.)+)"\}', src)
+rows = re.findall(r'\{"([A-Z0-9_]+)", (-?[0-9.]+), "([a-z]+)", "((?:[^"\\]|\\.)+)"\}', src)
 titles = {
     "mime": "MIME structure and encoding", "html": "HTML",
     "limit": "Limits (action: `policy.limit_action`)",
@@ -15,6 +15,7 @@ titles = {
     "file": "Files and names", "encrypted": "Encrypted content (action at least `policy.encrypted_action`)",
     "archive": "Archives", "bomb": "Decompression bombs (action at least `policy.bomb_action`)",
     "document": "Documents", "av": "Antivirus", "yara": "YARA",
+    "bayes": "Statistical classifier (one per message; see docs/classifier.md)",
 }
 order, groups = [], {}
 for name, score, group, desc in rows:

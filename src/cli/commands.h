@@ -52,6 +52,15 @@ int run_quarantine(const QuarantineOptions& options);
 
 int run_hash_password();
 
+struct TrainOptions {
+  std::string config_path;  // empty: embedded defaults (model under ./var)
+  std::vector<std::string> spam, ham;  // files, directories (recursive), mbox files
+  bool reset = false;     // start from an empty model
+  bool progress = true;   // on stderr, only when stderr is a terminal
+};
+// 0: learned (or nothing new); 2: an error, or interrupted (what was committed stays).
+int run_train(const TrainOptions& options);
+
 // The configuration at `path`, or the embedded defaults for "".
 Result<Config> load_config_or_default(const std::string& path);
 

@@ -63,6 +63,16 @@ int main(int argc, char** argv) {
   auto* hash_cmd = app.add_subcommand(
       "hash-password", "Read a password on stdin and print its hash for smtp.auth_users_file");
 
+  bulwark::cli::TrainOptions train;
+  auto* train_cmd = app.add_subcommand(
+      "train", "Teach the spam classifier from sorted mail (files, directories, mbox files); resumable");
+  train_cmd->add_option("--config", train.config_path, "Configuration file (default: embedded defaults)");
+  train_cmd->add_option("--spam", train.spam, "Spam: files, directories or mbox files")->expected(1, -1);
+  train_cmd->add_option("--ham", train.ham, "Ham (legitimate mail): files, directories or mbox files")
+      ->expected(1, -1);
+  train_cmd->add_flag("--reset", train.reset, "Start from an empty model");
+  train_cmd->add_flag("!--no-progress", train.progress, "Do not show progress on stderr");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -73,6 +83,7 @@ int main(int argc, char** argv) {
   if (*serve_cmd) return bulwark::cli::run_serve(serve);
   if (*queue_cmd) return bulwark::cli::run_queue(queue);
   if (*quarantine_cmd) return bulwark::cli::run_quarantine(quarantine);
+  if (*train_cmd) return bulwark::cli::run_train(train);
   if (*hash_cmd) return bulwark::cli::run_hash_password();
   return 2;
 }

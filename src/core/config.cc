@@ -108,6 +108,12 @@ std::string fmt_double(double d) {
         [](const toml::node& n, Config& c, const Setting& s) { return set_double(n, c.FIELD, s); } \
   }
 
+#define PROBABILITY_SETTING(KEY, FIELD, DOC)                                              \
+  Setting {                                                                               \
+    KEY, "float", DOC, 0.0, 1.0, [](const Config& c) { return fmt_double(c.FIELD); },     \
+        [](const toml::node& n, Config& c, const Setting& s) { return set_double(n, c.FIELD, s); } \
+  }
+
 std::string set_string(const toml::node& n, std::string& out) {
   auto v = n.value<std::string>();
   if (!n.is_string() || !v) return "expected a string";
@@ -377,6 +383,22 @@ const std::vector<Setting>& settings() {
                   "Time to connect to a next hop."),
       U32_SETTING("delivery.command_timeout_s", delivery.command_timeout_s, 1, 3600,
                   "Time to wait for a next hop's reply."),
+      BOOL_SETTING("classify.enabled", classify.enabled,
+                   "Score messages with the statistical classifier when a trained model exists (BAYES_* symbols)."),
+      STRING_SETTING("classify.model", classify.model,
+                     "The classifier's SQLite model file; empty: classifier.sqlite3 under spool.data_dir.", any_value),
+      SIZE_SETTING("classify.min_train", classify.min_train, 1, 1e9,
+                   "Spam and ham messages the model must each have learned before it scores."),
+      BOOL_SETTING("classify.autolearn", classify.autolearn,
+                   "Learn from verdicts both the rules and the classifier are sure of (see docs/classifier.md)."),
+      SCORE_SETTING("classify.autolearn_spam_score", classify.autolearn_spam_score,
+                    "Auto-learn as spam only at or above this score, BAYES_* symbols not counted."),
+      SCORE_SETTING("classify.autolearn_ham_score", classify.autolearn_ham_score,
+                    "Auto-learn as ham only at or below this score, BAYES_* symbols not counted."),
+      PROBABILITY_SETTING("classify.autolearn_spam_probability", classify.autolearn_spam_probability,
+                          "... and only when the classifier's spam probability is at or above this."),
+      PROBABILITY_SETTING("classify.autolearn_ham_probability", classify.autolearn_ham_probability,
+                          "... and, for ham, only when it is at or below this."),
       Setting{"policy.limit_action", "string",
               "Action when a parser limit is hit: accept, tag, quarantine or reject.", 0, 0,
               [](const Config& c) { return "\"" + std::string(action_name(c.policy.limit_action)) + "\""; },

@@ -102,6 +102,19 @@ struct DeliveryConfig {
   std::uint32_t command_timeout_s = 300;
 };
 
+// [classify]: the statistical spam classifier (src/classify/, docs/classifier.md).
+struct ClassifyConfig {
+  bool enabled = true;        // score with the model when one is trained
+  std::string model;          // SQLite model file; "" = <spool.data_dir>/classifier.sqlite3
+  std::size_t min_train = 200;  // messages of each class the model needs before it scores
+  // Guarded auto-learning: only verdicts both the rules and the model are sure of.
+  bool autolearn = false;
+  double autolearn_spam_score = 12.0;         // score without BAYES_* at or above: spam
+  double autolearn_ham_score = 0.0;           // score without BAYES_* at or below: ham
+  double autolearn_spam_probability = 0.999;  // and the model's p at or above
+  double autolearn_ham_probability = 0.001;   // ... at or below
+};
+
 struct Config {
   std::string source = "<embedded defaults>";  // the file it came from
   SmtpConfig smtp;
@@ -112,6 +125,7 @@ struct Config {
   PolicyConfig policy;
   SandboxConfig sandbox;
   InspectConfig inspect;
+  ClassifyConfig classify;
 };
 
 // One documented setting, for check-config and the documentation test.

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "classify/classifier.h"
+#include "classify/tokenizer.h"
 #include "core/hash.h"
 #include "inspect/engines.h"
 #include "inspect/inspect.h"
@@ -57,12 +59,32 @@ Scanner::Scanner(Config config) : config_(std::move(config)) {
   } else {
     load_error_ = e.error().message;
   }
+  if (config_.classify.enabled) {
+    const std::string path = classify::model_path(config_);
+    auto m = classify::Model::load(path);
+    if (!m) {
+      classifier_note_ = m.error().message;
+    } else if (m.value() && !m.value()->ready(config_.classify.min_train)) {
+      classifier_note_ = "classifier model " + path + ": " + std::to_string(m.value()->spam_messages()) +
+                         " spam and " + std::to_string(m.value()->ham_messages()) +
+                         " ham learned; classify.min_train is " + std::to_string(config_.classify.min_train);
+    } else {
+      model_ = std::move(m).value();
+    }
+  }
 }
 
 Scanner::~Scanner() = default;
 
 std::string Scanner::describe_engines() const {
-  return engines_ ? engines_->describe() : "engines not loaded: " + load_error_;
+  std::string out = engines_ ? engines_->describe() : "engines not loaded: " + load_error_;
+  if (model_) {
+    out += "; classifier: " + std::to_string(model_->spam_messages()) + " spam, " +
+           std::to_string(model_->ham_messages()) + " ham, " + std::to_string(model_->token_count()) + " tokens";
+  } else {
+    out += "; classifier: " + (classifier_note_.empty() ? std::string("no model") : classifier_note_);
+  }
+  return out;
 }
 
 ScanResult Scanner::scan(std::string raw, std::string_view origin) const {
@@ -85,6 +107,11 @@ ScanResult Scanner::scan(std::string raw, std::string_view origin) const {
   } else {
     // Never pass a message as clean because an engine is missing.
     symbols.add("AV_ERROR", "inspection engines not loaded: " + load_error_);
+  }
+  if (model_) {
+    // One symbol, graded by the probability, so the explanation stays one line.
+    const double p = model_->spam_probability(classify::token_hashes(m));
+    symbols.add(classify::bayes_symbol(p), classify::probability_detail(p));
   }
   v.symbols = symbols.all();
   finalize(v, config_.policy);

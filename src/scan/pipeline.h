@@ -16,6 +16,9 @@
 namespace bulwark::inspect {
 class Engines;
 }
+namespace bulwark::classify {
+class Model;
+}
 
 namespace bulwark::scan {
 
@@ -28,17 +31,25 @@ class Scanner {
  public:
   // Loads libmagic, ClamAV signatures and YARA rules (before any worker forks). A load
   // failure is kept in load_error(): a scanner without its engines must not be used.
+  // Also loads the classifier's model whole into memory when classify.enabled and the
+  // model file exists (workers cannot open files); a model that cannot be read leaves the
+  // scanner usable without it and says why in classifier_note().
   explicit Scanner(Config config);
   ~Scanner();
   ScanResult scan(std::string raw, std::string_view origin) const;
   const Config& config() const { return config_; }
   const std::string& load_error() const { return load_error_; }
   std::string describe_engines() const;
+  // "" when the classifier is in use or simply absent; otherwise why it is not used.
+  const std::string& classifier_note() const { return classifier_note_; }
+  const classify::Model* classifier() const { return model_.get(); }
 
  private:
   Config config_;
   std::unique_ptr<inspect::Engines> engines_;
   std::string load_error_;
+  std::unique_ptr<const classify::Model> model_;
+  std::string classifier_note_;
 };
 
 }  // namespace bulwark::scan

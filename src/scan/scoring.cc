@@ -135,6 +135,14 @@ const std::vector<SymbolInfo>& all_symbols() {
       {"INSPECT_LIMIT_MEMBERS", 0.0, "limit", "More archive members than inspect.max_members."},
       {"INSPECT_LIMIT_EXPANDED_BYTES", 0.0, "limit", "More unpacked bytes than inspect.max_expanded_bytes."},
       {"INSPECT_LIMIT_TIME", 0.0, "limit", "Inspection took longer than inspect.max_time_ms."},
+      // Statistical classifier (src/classify/, docs/classifier.md): one per message, by p.
+      {"BAYES_SPAM_999", 7.0, "bayes", "The classifier's spam probability is at least 0.999."},
+      {"BAYES_SPAM_99", 5.5, "bayes", "The classifier's spam probability is at least 0.99."},
+      {"BAYES_SPAM_95", 4.0, "bayes", "The classifier's spam probability is at least 0.95."},
+      {"BAYES_SPAM_80", 2.0, "bayes", "The classifier's spam probability is at least 0.80."},
+      {"BAYES_UNSURE", 0.0, "bayes", "The classifier cannot tell (spam probability between 0.20 and 0.80)."},
+      {"BAYES_HAM", -1.0, "bayes", "The classifier's spam probability is at most 0.20."},
+      {"BAYES_HAM_99", -2.0, "bayes", "The classifier's spam probability is at most 0.01."},
       // Sandbox: the action comes from policy.unscannable_action.
       {"SANDBOX_UNSCANNABLE", 0.0, "unscannable", "No worker could scan the message (crash, timeout, bad reply) twice."},
   };

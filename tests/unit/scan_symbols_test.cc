@@ -25,7 +25,7 @@ std::string slurp(const fs::path& p) {
 // MIME_EMBEDDED_* family built from a prefix.
 std::set<std::string> raised_in_source() {
   std::set<std::string> names;
-  const std::regex lit("\"((MIME|HTML|URL|ARCHIVE|AUTH|RULE|SMTP|FILE|DOC|PDF|INSPECT|AV|YARA|SANDBOX)_[A-Z0-9_]+)\"");
+  const std::regex lit("\"((MIME|HTML|URL|ARCHIVE|AUTH|RULE|SMTP|FILE|DOC|PDF|INSPECT|AV|YARA|SANDBOX|BAYES)_[A-Z0-9_]+)\"");
   for (const auto& e : fs::recursive_directory_iterator(fs::path(BULWARK_SOURCE_DIR) / "src")) {
     if (e.path().extension() != ".cc") continue;
     if (e.path().filename() == "scoring.cc") continue;  // the table itself
