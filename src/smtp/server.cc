@@ -291,6 +291,8 @@ awaitable<void> SmtpServer::serve(tcp::socket socket, bool submission) {
     std::string early = co_await read_some(std::chrono::milliseconds(cfg.greeting_delay_ms));
     if (!early.empty()) session.early_talker();
     else if (failed && !timed_out) co_return;
+  } else if (c->stream.next_layer().available(ec) > 0) {
+    session.early_talker();  // bytes already waiting before any greeting was sent
   }
   if (session.state() != Session::State::kClosed) session.start();
 
