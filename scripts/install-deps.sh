@@ -21,7 +21,7 @@ packages=(
   # real SMTP peers in tests and benchmarks: Postfix (with smtp-source, smtp-sink), swaks
   postfix swaks python3 dnsmasq-base
   # peers in bench/accuracy: SpamAssassin and Rspamd (with Redis for its Bayes)
-  spamassassin spamc rspamd redis-server
+  spamassassin spamd spamc rspamd redis-server
   # benchmarks and hardening checks
   time bc binutils
   tar
