@@ -115,6 +115,15 @@ struct ClassifyConfig {
   double autolearn_ham_probability = 0.001;   // ... at or below
 };
 
+// [rules]: the spam and phishing rule engine (docs/rules.md).
+struct RulesConfig {
+  bool enabled = true;
+  std::vector<std::string> directories;       // extra *.rules files or directories
+  std::vector<std::string> protected_domains;  // brands whose look-alikes are phishing
+  std::vector<std::string> own_domains;        // the organisation's domains
+  std::vector<std::string> executives;         // display names impersonation targets
+};
+
 struct Config {
   std::string source = "<embedded defaults>";  // the file it came from
   SmtpConfig smtp;
@@ -126,6 +135,7 @@ struct Config {
   SandboxConfig sandbox;
   InspectConfig inspect;
   ClassifyConfig classify;
+  RulesConfig rules;
 };
 
 // One documented setting, for check-config and the documentation test.

@@ -220,7 +220,9 @@ std::size_t WorkerPool::pipeline(Lane& lane, const std::vector<Job>& jobs, std::
         o.ok = true;
         o.failure.clear();
         o.reply = std::move(reply).value();
-        // The worker's arithmetic is not trusted: score and action are recomputed here.
+        // The worker's arithmetic is not trusted: score and action are recomputed here,
+        // rule symbols re-scored from the supervisor's own copy of the rules.
+        scanner_.rescore(o.reply.verdict);
         scan::finalize(o.reply.verdict, scanner_.config().policy);
         in_flight_bytes -= sizes[next_recv - from];
         ++lane.handled;

@@ -1,9 +1,11 @@
 #include "scan/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "classify/classifier.h"
 #include "classify/tokenizer.h"
+#include "rules/rules.h"
 #include "core/hash.h"
 #include "inspect/engines.h"
 #include "inspect/inspect.h"
@@ -59,6 +61,15 @@ Scanner::Scanner(Config config) : config_(std::move(config)) {
   } else {
     load_error_ = e.error().message;
   }
+  if (config_.rules.enabled && load_error_.empty()) {
+    rules::RulesOptions ro;
+    ro.protected_domains = config_.rules.protected_domains;
+    ro.own_domains = config_.rules.own_domains;
+    ro.executives = config_.rules.executives;
+    auto rs = rules::RuleSet::load_with_builtin(config_.rules.directories, ro);
+    if (rs) rules_ = std::move(rs).value();
+    else load_error_ = rs.error().message;
+  }
   if (config_.classify.enabled) {
     const std::string path = classify::model_path(config_);
     auto m = classify::Model::load(path);
@@ -84,7 +95,20 @@ std::string Scanner::describe_engines() const {
   } else {
     out += "; classifier: " + (classifier_note_.empty() ? std::string("no model") : classifier_note_);
   }
+  out += "; rules: " + (rules_ ? rules_->describe() : std::string("off"));
   return out;
+}
+
+void Scanner::rescore(Verdict& v) const {
+  for (auto& s : v.symbols) {
+    if (find_symbol(s.name)) continue;  // table symbols are scored by finalize()
+    s.score = 0.0;
+    if (!rules_) continue;
+    const auto& all = rules_->rules();
+    auto it = std::lower_bound(all.begin(), all.end(), s.name,
+                               [](const rules::RuleInfo& r, const std::string& n) { return r.name < n; });
+    if (it != all.end() && it->name == s.name) s.score = it->score;
+  }
 }
 
 ScanResult Scanner::scan(std::string raw, std::string_view origin) const {
@@ -114,6 +138,11 @@ ScanResult Scanner::scan(std::string raw, std::string_view origin) const {
     symbols.add(classify::bayes_symbol(p), classify::probability_detail(p));
   }
   v.symbols = symbols.all();
+  if (rules_) {
+    // Rule symbols carry their own scores (rule files, per-domain overrides).
+    for (auto& h : rules_->evaluate(m))
+      v.symbols.push_back(Symbol{std::move(h.name), std::move(h.detail), h.score});
+  }
   finalize(v, config_.policy);
   v.elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -16,6 +16,10 @@
 namespace bulwark::inspect {
 class Engines;
 }
+namespace bulwark::rules {
+class RuleSet;
+}
+
 namespace bulwark::classify {
 class Model;
 }
@@ -33,7 +37,8 @@ class Scanner {
   // failure is kept in load_error(): a scanner without its engines must not be used.
   // Also loads the classifier's model whole into memory when classify.enabled and the
   // model file exists (workers cannot open files); a model that cannot be read leaves the
-  // scanner usable without it and says why in classifier_note().
+  // scanner usable without it and says why in classifier_note(). And compiles the spam
+  // rules (shipped + rules.directories); a rule file with an error is a load_error().
   explicit Scanner(Config config);
   ~Scanner();
   ScanResult scan(std::string raw, std::string_view origin) const;
@@ -43,6 +48,10 @@ class Scanner {
   // "" when the classifier is in use or simply absent; otherwise why it is not used.
   const std::string& classifier_note() const { return classifier_note_; }
   const classify::Model* classifier() const { return model_.get(); }
+  const rules::RuleSet* rules() const { return rules_.get(); }
+  // Sets the score of every rule-engine symbol from this scanner's rules (0 for a name it
+  // does not know): a verdict from a sandboxed worker is not trusted to carry its scores.
+  void rescore(Verdict& v) const;
 
  private:
   Config config_;
@@ -50,6 +59,7 @@ class Scanner {
   std::string load_error_;
   std::unique_ptr<const classify::Model> model_;
   std::string classifier_note_;
+  std::shared_ptr<const rules::RuleSet> rules_;
 };
 
 }  // namespace bulwark::scan

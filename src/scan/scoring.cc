@@ -158,8 +158,8 @@ const SymbolInfo* find_symbol(std::string_view name) {
 double score_symbols(std::vector<Symbol>& symbols) {
   double total = 0;
   for (auto& s : symbols) {
-    const SymbolInfo* info = find_symbol(s.name);
-    s.score = info ? info->score : 0.0;
+    // Symbols of the table get its score; rule-engine symbols keep the score they came with.
+    if (const SymbolInfo* info = find_symbol(s.name)) s.score = info->score;
     total += s.score;
   }
   return total;

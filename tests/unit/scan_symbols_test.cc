@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "rules/rules.h"
 #include "scan/scoring.h"
 
 namespace fs = std::filesystem;
@@ -29,6 +30,8 @@ std::set<std::string> raised_in_source() {
   for (const auto& e : fs::recursive_directory_iterator(fs::path(BULWARK_SOURCE_DIR) / "src")) {
     if (e.path().extension() != ".cc") continue;
     if (e.path().filename() == "scoring.cc") continue;  // the table itself
+    // The rule engine declares its symbols itself, with scores (RuleSet::rules()).
+    if (e.path().parent_path().filename() == "rules") continue;
     const std::string text = slurp(e.path());
     for (auto it = std::sregex_iterator(text.begin(), text.end(), lit); it != std::sregex_iterator(); ++it)
       names.insert((*it)[1].str());
@@ -76,4 +79,20 @@ TEST(Decide, ThresholdsLimitsAndThreats) {
   EXPECT_EQ(decide(0.0, false, true, p), Action::kReject);
   p.limit_action = Action::kTag;
   EXPECT_EQ(decide(0.0, true, false, p), Action::kTag);
+}
+
+// Rule-engine symbols (shipped rules and the built-in URL/phishing checks) score themselves;
+// they must never shadow a table symbol, and the built-in ones are documented.
+TEST(Symbols, RuleSymbolsDoNotShadowTheTableAndAreDocumented) {
+  auto rs = bulwark::rules::RuleSet::load_builtin({});
+  ASSERT_TRUE(rs) << rs.error().message;
+  const std::string doc = slurp(fs::path(BULWARK_SOURCE_DIR) / "docs/rules.md");
+  ASSERT_GT(rs.value()->rules().size(), 20u);
+  for (const auto& r : rs.value()->rules()) {
+    EXPECT_EQ(bulwark::scan::find_symbol(r.name), nullptr) << r.name << " is both a rule and a table symbol";
+    EXPECT_FALSE(r.description.empty()) << r.name;
+    if (r.source == "built-in") {
+      EXPECT_NE(doc.find(r.name), std::string::npos) << r.name << " not in docs/rules.md";
+    }
+  }
 }
