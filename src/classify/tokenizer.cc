@@ -10,6 +10,7 @@
 #include <array>
 #include <unordered_set>
 
+#include "classify/list_footer.h"
 #include "core/ascii.h"
 #include "mime/header_value.h"
 
@@ -337,6 +338,7 @@ std::vector<std::string> tokenize(const mime::Message& m) {
   c.add("ct:", root.content_type);
   std::size_t text_bytes = 0;
   std::vector<std::string> body;
+  const bool list_message = is_list_message(root);
   for (const mime::Part& p : m.parts) {
     if (!p.is_leaf() || p.origin == mime::Origin::kView || p.origin == mime::Origin::kEmbedded) {
       if (p.is_multipart()) c.add("pct:", p.content_type);
@@ -353,6 +355,7 @@ std::vector<std::string> tokenize(const mime::Message& m) {
     }
     if (p.is_text() && !(attachment && p.disposition == "attachment") && text_bytes < kMaxTextBytes) {
       std::string_view text = p.text;
+      if (list_message) text = strip_list_footer(text);
       text = text.substr(0, std::min({text.size(), kMaxTextBytesPerPart, kMaxTextBytes - text_bytes}));
       text_bytes += text.size();
       if (body.size() < kMaxBodyWords) {

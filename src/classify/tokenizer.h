@@ -23,7 +23,7 @@ namespace bulwark::classify {
 
 // Changes whenever tokenize() changes what it emits: a model trained by another version is
 // not loaded (retrain with `bulwark train --reset`).
-inline constexpr int kTokenizerVersion = 1;
+inline constexpr int kTokenizerVersion = 2;
 
 // True for header fields that an earlier filter (spam or virus scanner, authentication
 // checker) adds: their content reflects someone else's verdict.
