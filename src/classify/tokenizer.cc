@@ -26,6 +26,25 @@ constexpr std::size_t kMaxUrls = 100;
 constexpr std::size_t kMaxWordCodePoints = 20;  // longer: a "skip:" token
 constexpr std::size_t kOsbWindow = 1;  // 1 = unigrams only (measured best; docs/classifier.md)
 
+// FNV-1a, then a MurmurHash3 finaliser to spread the bits. Stored in models: never change
+// without bumping kTokenizerVersion.
+constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
+std::uint64_t fnv(std::uint64_t h, std::string_view s) {
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+std::uint64_t finish_hash(std::uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
   for (char& c : out)
@@ -47,6 +66,11 @@ bool is_cjk(UChar32 c) {
 bool is_word_char(UChar32 c) {
   return u_isalnum(c) || c == '$' || c == '\'' || c == '-' || c == '_' || c == 0x20AC /* € */ ||
          c == 0xA3 /* £ */ || c == '%';
+}
+
+bool ascii_word_char(UChar32 c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '$' || c == '\'' ||
+         c == '-' || c == '_' || c == '%';
 }
 
 // Splits normalised UTF-8 into words; '.' ',' '/' ':' '@' join two word characters
@@ -80,6 +104,27 @@ void split_words(std::string_view s, std::vector<std::string>& out, std::size_t 
   while (i < n && out.size() < max_words) {
     const std::int32_t at = i;
     UChar32 c;
+    if (p[i] < 0x80) {
+      // ASCII (most mail text): no ICU property lookups.
+      c = p[i++];
+      if (ascii_word_char(c)) {
+        cur.push_back(static_cast<char>(c));
+        ++cur_cps;
+        continue;
+      }
+      if ((c == '.' || c == ',' || c == '/' || c == ':' || c == '@') && !cur.empty() && i < n && p[i] < 0x80) {
+        if (std::isalnum(p[i])) {
+          cur.push_back(static_cast<char>(c));
+          ++cur_cps;
+          continue;
+        }
+      }
+      if (c != '.' && c != ',' && c != '/' && c != ':' && c != '@') {
+        flush();
+        continue;
+      }
+      i = at;  // a joiner before a non-ASCII character: the general path decides
+    }
     U8_NEXT(p, i, n, c);
     if (c < 0) {
       flush();
@@ -110,17 +155,22 @@ void split_words(std::string_view s, std::vector<std::string>& out, std::size_t 
   if (out.size() < max_words) flush();
 }
 
+// Receives the tokens. Two modes: strings (tokenize(), for tests and explanation) or their
+// hashes only (token_hashes(), the scanning path: no string is built per token).
 class Collector {
  public:
-  void add(std::string t) {
-    if (t.empty()) return;
-    if (seen_.insert(t).second) tokens_.push_back(std::move(t));
-  }
+  explicit Collector(bool hashes_only) : hashes_only_(hashes_only) {}
+  void add(std::string_view t) { add({}, t); }
   void add(std::string_view prefix, std::string_view t) {
+    if (prefix.empty() && t.empty()) return;
+    if (hashes_only_) {
+      hashes_.push_back(finish_hash(fnv(fnv(kFnvBasis, prefix), t)));
+      return;
+    }
     std::string s;
     s.reserve(prefix.size() + t.size());
     s.append(prefix).append(t);
-    add(std::move(s));
+    if (seen_.insert(s).second) tokens_.push_back(std::move(s));
   }
   // Words with a prefix, plus orthogonal sparse bigrams up to kOsbWindow apart.
   void words(std::string_view prefix, const std::vector<std::string>& w) {
@@ -131,15 +181,22 @@ class Collector {
         s.append(w[i - d]);
         s.append(d, ' ');  // the gap: "a b" adjacent, "a  b" one word between
         s.append(w[i]);
-        add(std::move(s));
+        add(s);
       }
     }
   }
   std::vector<std::string> take() { return std::move(tokens_); }
+  std::vector<std::uint64_t> take_hashes() {
+    std::sort(hashes_.begin(), hashes_.end());
+    hashes_.erase(std::unique(hashes_.begin(), hashes_.end()), hashes_.end());
+    return std::move(hashes_);
+  }
 
  private:
+  bool hashes_only_;
   std::unordered_set<std::string> seen_;
   std::vector<std::string> tokens_;
+  std::vector<std::uint64_t> hashes_;
 };
 
 std::vector<std::string> words_of(std::string_view text, std::size_t max_words) {
@@ -278,25 +335,12 @@ std::string registrable_domain(std::string_view host) {
   return h.substr(keep_from);
 }
 
-std::uint64_t token_hash(std::string_view token) {
-  // FNV-1a, then a MurmurHash3 finaliser to spread the bits. Stored in models: never change
-  // without bumping kTokenizerVersion.
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : token) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
+std::uint64_t token_hash(std::string_view token) { return finish_hash(fnv(kFnvBasis, token)); }
 
-std::vector<std::string> tokenize(const mime::Message& m) {
-  Collector c;
-  if (m.parts.empty()) return {};
+namespace {
+
+void collect(const mime::Message& m, Collector& c) {
+  if (m.parts.empty()) return;
   const mime::Part& root = m.root();
 
   // Subject.
@@ -337,7 +381,7 @@ std::vector<std::string> tokenize(const mime::Message& m) {
   // Structure: content types, charsets, attachments.
   c.add("ct:", root.content_type);
   std::size_t text_bytes = 0;
-  std::vector<std::string> body;
+  std::size_t body_words = 0;
   const bool list_message = is_list_message(root);
   for (const mime::Part& p : m.parts) {
     if (!p.is_leaf() || p.origin == mime::Origin::kView || p.origin == mime::Origin::kEmbedded) {
@@ -358,15 +402,15 @@ std::vector<std::string> tokenize(const mime::Message& m) {
       if (list_message) text = strip_list_footer(text);
       text = text.substr(0, std::min({text.size(), kMaxTextBytesPerPart, kMaxTextBytes - text_bytes}));
       text_bytes += text.size();
-      if (body.size() < kMaxBodyWords) {
+      if (body_words < kMaxBodyWords) {
         std::vector<std::string> w;
-        split_words(normalize(text), w, kMaxBodyWords - body.size());
+        split_words(normalize(text), w, kMaxBodyWords - body_words);
         c.words("", w);
-        body.insert(body.end(), w.begin(), w.end());
+        body_words += w.size();
       }
     }
   }
-  c.add("words:", bucket(body.size() / 20));
+  c.add("words:", bucket(body_words / 20));
 
   // Links: where they lead.
   std::size_t n_urls = 0;
@@ -386,15 +430,20 @@ std::vector<std::string> tokenize(const mime::Message& m) {
     if (dot != std::string::npos) c.add("url:tld:", host.substr(dot + 1, 16));
   }
   c.add("url:n:", bucket(m.urls.size()));
+}
+
+}  // namespace
+
+std::vector<std::string> tokenize(const mime::Message& m) {
+  Collector c(/*hashes_only=*/false);
+  collect(m, c);
   return c.take();
 }
 
 std::vector<std::uint64_t> token_hashes(const mime::Message& m) {
-  std::vector<std::uint64_t> out;
-  for (const auto& t : tokenize(m)) out.push_back(token_hash(t));
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  Collector c(/*hashes_only=*/true);
+  collect(m, c);
+  return c.take_hashes();
 }
 
 }  // namespace bulwark::classify
