@@ -29,19 +29,23 @@ GROUPS = ("spam", "easy-ham", "hard-ham")
 
 
 # ----------------------------------------------------------------------------- the split
-def build_split(corpus: pathlib.Path, work: pathlib.Path) -> dict:
-    """Symlinks the DESIGN.md split under work/{train,test}/<group>/; returns the layout."""
-    def files(sub):
+def build_split(corpus: pathlib.Path, work: pathlib.Path, subset: int = 0) -> dict:
+    """Symlinks the DESIGN.md split under work/{train,test}/<group>/; returns the layout.
+    subset > 0: only the first `subset` files (by name) of spam-1, easy-ham-1, spam-2 and
+    easy-ham-2 (hard ham stays whole: 125 + 125), for a quick fixed sample."""
+    def files(sub, limit=0):
         d = corpus / sub
         if not d.is_dir():
             sys.exit(f"bench_accuracy: {d}: missing (fetch the corpus first)")
-        return sorted(p for p in d.iterdir() if p.is_file() and not p.name.startswith("."))
+        found = sorted(p for p in d.iterdir() if p.is_file() and not p.name.startswith("."))
+        return found[:limit] if limit else found
 
     hard = files("hard-ham-1")
     half = 125
     split = {
-        "train": {"spam": files("spam-1"), "ham": files("easy-ham-1") + hard[:half]},
-        "test": {"spam": files("spam-2"), "easy-ham": files("easy-ham-2"), "hard-ham": hard[-half:]},
+        "train": {"spam": files("spam-1", subset), "ham": files("easy-ham-1", subset) + hard[:half]},
+        "test": {"spam": files("spam-2", subset), "easy-ham": files("easy-ham-2", subset),
+                 "hard-ham": hard[-half:]},
     }
     layout = {}
     for phase, groups in split.items():
@@ -71,11 +75,12 @@ def run(cmd, **kw):
 BAYES_P = re.compile(r"p=([0-9.]+)")
 
 
-def write_config(work: pathlib.Path, classify: bool) -> pathlib.Path:
+def write_config(work: pathlib.Path, classify: bool, rules: bool = True) -> pathlib.Path:
     work.mkdir(parents=True, exist_ok=True)
-    cfg = work / ("bulwark.toml" if classify else "bulwark-noclassify.toml")
+    cfg = work / f"bulwark-classify-{str(classify).lower()}-rules-{str(rules).lower()}.toml"
     cfg.write_text(f'[spool]\ndata_dir = "{work / "data"}"\n\n'
-                   f'[classify]\nenabled = {"true" if classify else "false"}\n')
+                   f'[classify]\nenabled = {str(classify).lower()}\n\n'
+                   f'[rules]\nenabled = {str(rules).lower()}\n')
     return cfg
 
 
@@ -90,9 +95,9 @@ def bulwark_train(bulwark: str, work: pathlib.Path, layout: dict) -> float:
     return time.monotonic() - t0
 
 
-def bulwark_scan(bulwark: str, work: pathlib.Path, layout: dict, classify: bool) -> tuple:
+def bulwark_scan(bulwark: str, work: pathlib.Path, layout: dict, classify: bool, rules: bool = True) -> tuple:
     """Scans TEST; returns ({group: [result]}, cpu_seconds). A result: score, flagged, p."""
-    cfg = write_config(work, classify)
+    cfg = write_config(work, classify, rules)
     dirs = [str(layout[("test", g)]) for g in GROUPS]
     p, cpu = run([bulwark, "scan", "--format", "json", "--no-progress", "--config", str(cfg), *dirs])
     if p.returncode not in (0, 1):
@@ -116,24 +121,24 @@ def engine_bulwark(args, work, layout):
     results, cpu = bulwark_scan(args.bulwark, work, layout, classify=True)
     extra = {}
     if not args.no_speed_baseline:
-        _, cpu0 = bulwark_scan(args.bulwark, work, layout, classify=False)
-        extra["cpu_without_classifier"] = cpu0
+        _, extra["cpu_without_classifier"] = bulwark_scan(args.bulwark, work, layout, classify=False)
+        _, extra["cpu_without_rules_and_classifier"] = bulwark_scan(
+            args.bulwark, work, layout, classify=False, rules=False)
     return results, cpu, extra
 
 
-# ----------------------------------------------------------------------------- peers (hooks)
+# ----------------------------------------------------------------------------- peers
 def engine_spamassassin(args, work, layout):
-    """Hook: train `sa-learn` on layout[("train", "spam"|"ham")] into a private
-    --dbpath under `work`, scan layout[("test", group)] with `spamassassin -L`, and return
-    ({group: [{"file", "score", "flagged", "p"}]}, cpu_seconds, {}) like engine_bulwark.
-    Not installed here yet."""
-    raise NotImplementedError("SpamAssassin is not wired in yet")
+    """SpamAssassin, local tests only, Bayes trained on TRAIN (peer_spamassassin.py)."""
+    import peer_spamassassin
+    return peer_spamassassin.run(args, work, layout)
 
 
 def engine_rspamd(args, work, layout):
-    """Hook: run rspamd with a private config (no network checks, a local Bayes backend),
-    `rspamc learn_spam/learn_ham` on TRAIN, `rspamc --json` on TEST; same return shape."""
-    raise NotImplementedError("Rspamd is not wired in yet")
+    """Rspamd with a private Redis on 127.0.0.1, network checks off, Bayes trained on TRAIN
+    (peer_rspamd.py)."""
+    import peer_rspamd
+    return peer_rspamd.run(args, work, layout)
 
 
 ENGINES = {"bulwark": engine_bulwark, "spamassassin": engine_spamassassin, "rspamd": engine_rspamd}
@@ -174,9 +179,18 @@ def report(name, results, cpu, extra):
 
     total = sum(n.values())
     print(f"\nspeed: {total} messages, {cpu:.2f} CPU-s = {total / cpu:.0f} msgs/CPU-s" if cpu > 0 else "")
-    if "cpu_without_classifier" in extra and extra["cpu_without_classifier"] > 0:
+    if extra.get("cpu_without_classifier", 0) > 0:
         c0 = extra["cpu_without_classifier"]
         print(f"       without the classifier: {c0:.2f} CPU-s = {total / c0:.0f} msgs/CPU-s")
+    if extra.get("cpu_without_rules_and_classifier", 0) > 0:
+        c1 = extra["cpu_without_rules_and_classifier"]
+        print(f"       without rules and classifier (MIME + inspection + sandbox): {c1:.2f} CPU-s = "
+              f"{total / c1:.0f} msgs/CPU-s")
+        print(f"       rules + classifier cost {1000 * (cpu - c1) / total:.3f} ms/msg; everything else "
+              f"{1000 * c1 / total:.3f} ms/msg")
+    for k, v in extra.items():
+        if not k.startswith("cpu_"):
+            print(f"       {k}: {v}")
 
 
 def main():
@@ -186,7 +200,10 @@ def main():
     ap.add_argument("--corpus", default=os.environ.get("BULWARK_CORPUS", str(root / ".cache/corpus/spamassassin")))
     ap.add_argument("--engines", default="bulwark", help="comma-separated: " + ", ".join(ENGINES))
     ap.add_argument("--workdir", help="keep the split, model and outputs here (default: a temp dir)")
-    ap.add_argument("--no-speed-baseline", action="store_true", help="skip the scan without the classifier")
+    ap.add_argument("--no-speed-baseline", action="store_true",
+                    help="skip the scans without the classifier and without rules")
+    ap.add_argument("--subset", type=int, default=0,
+                    help="only the first N messages (by name) of each spam and easy-ham group")
     args = ap.parse_args()
     args.bulwark = os.path.abspath(args.bulwark)
     if not os.access(args.bulwark, os.X_OK):
@@ -196,10 +213,21 @@ def main():
         if args.workdir and work.exists():
             shutil.rmtree(work)
         work.mkdir(parents=True, exist_ok=True)
-        layout = build_split(pathlib.Path(args.corpus), work)
+        layout = build_split(pathlib.Path(args.corpus), work, args.subset)
+        summary = []
         for name in args.engines.split(","):
             results, cpu, extra = ENGINES[name](args, work / name, layout)
             report(name, results, cpu, extra)
+            summary.append((name, results, cpu))
+        if len(summary) > 1:
+            print("\n== side by side (same split, same run; flagged at each system's default thresholds)")
+            print("| system | spam recall | easy-ham FP | hard-ham FP | msgs/CPU-s |\n| --- | --- | --- | --- | --- |")
+            for name, results, cpu in summary:
+                n = {g: len(results[g]) for g in GROUPS}
+                f = {g: sum(r["flagged"] for r in results[g]) for g in GROUPS}
+                speed = f"{sum(n.values()) / cpu:.0f}" if cpu > 0 else "-"
+                print(f"| {name} | {rate(f['spam'], n['spam'])} | {f['easy-ham']}/{n['easy-ham']} "
+                      f"| {f['hard-ham']}/{n['hard-ham']} | {speed} |")
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
