@@ -287,11 +287,14 @@ Result<bool> Trainer::commit() {
       if (sqlite3_step(rec.s) != SQLITE_DONE) return fail("cannot record messages");
       sqlite3_reset(rec.s);
     }
-    Stmt m(db_, "UPDATE meta SET value = CASE key WHEN 'spam_messages' THEN ?1 WHEN 'ham_messages' THEN ?2 "
+    // Counts move by this trainer's own deltas: another writer (the gateway's auto-learning
+    // while `bulwark train` runs) may have committed in between.
+    Stmt m(db_, "UPDATE meta SET value = CASE key WHEN 'spam_messages' THEN max(value + ?1, 0) "
+                "WHEN 'ham_messages' THEN max(value + ?2, 0) "
                 "ELSE (SELECT count(*) FROM tokens) END WHERE key IN ('spam_messages', 'ham_messages', 'tokens')");
     if (!m) return fail("cannot write counts");
-    sqlite3_bind_int64(m.s, 1, static_cast<std::int64_t>(spam_messages_));
-    sqlite3_bind_int64(m.s, 2, static_cast<std::int64_t>(ham_messages_));
+    sqlite3_bind_int64(m.s, 1, static_cast<std::int64_t>(spam_messages_) - static_cast<std::int64_t>(committed_spam_));
+    sqlite3_bind_int64(m.s, 2, static_cast<std::int64_t>(ham_messages_) - static_cast<std::int64_t>(committed_ham_));
     if (sqlite3_step(m.s) != SQLITE_DONE) return fail("cannot write counts");
   }
   if (auto r = exec("COMMIT"); !r) {
@@ -300,6 +303,8 @@ Result<bool> Trainer::commit() {
   }
   deltas_.clear();
   pending_.clear();
+  spam_messages_ = static_cast<std::uint64_t>(std::max<std::int64_t>(meta(db_, "spam_messages").value_or(0), 0));
+  ham_messages_ = static_cast<std::uint64_t>(std::max<std::int64_t>(meta(db_, "ham_messages").value_or(0), 0));
   committed_spam_ = spam_messages_;
   committed_ham_ = ham_messages_;
   return true;

@@ -221,6 +221,9 @@ std::string encode_reply(const ScanReply& rep) {
   }
   put_double(out, v.elapsed_ms);
   put_str(out, rep.explain);
+  put_double(out, v.spam_probability);
+  put_u32(out, static_cast<std::uint32_t>(v.tokens.size()));
+  for (std::uint64_t t : v.tokens) put_u64(out, t);
   return out;
 }
 
@@ -260,7 +263,11 @@ Result<ScanReply> decode_reply(std::string_view payload) {
   }
   v.elapsed_ms = r.f64();
   rep.explain = r.str();
+  v.spam_probability = r.f64();
+  for (std::uint32_t i = 0, n = r.count(); i < n && !r.bad(); ++i) v.tokens.push_back(r.u64());
   if (!r.done()) return Error{"malformed scan reply"};
+  if (!(v.spam_probability == v.spam_probability) || v.spam_probability > 1.0)
+    return Error{"bad spam probability in scan reply"};
   if (!(v.score == v.score) || !(v.elapsed_ms == v.elapsed_ms)) return Error{"NaN in scan reply"};
   return rep;
 }

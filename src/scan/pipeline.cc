@@ -132,10 +132,16 @@ ScanResult Scanner::scan(std::string raw, std::string_view origin) const {
     // Never pass a message as clean because an engine is missing.
     symbols.add("AV_ERROR", "inspection engines not loaded: " + load_error_);
   }
-  if (model_) {
-    // One symbol, graded by the probability, so the explanation stays one line.
-    const double p = model_->spam_probability(classify::token_hashes(m));
-    symbols.add(classify::bayes_symbol(p), classify::probability_detail(p));
+  if (model_ || (config_.classify.enabled && config_.classify.autolearn)) {
+    std::vector<std::uint64_t> tokens = classify::token_hashes(m);
+    if (model_) {
+      // One symbol, graded by the probability, so the explanation stays one line.
+      const double p = model_->spam_probability(tokens);
+      symbols.add(classify::bayes_symbol(p), classify::probability_detail(p));
+      v.spam_probability = p;
+    }
+    // The supervisor learns from confident verdicts; it never parses the message itself.
+    if (config_.classify.autolearn) v.tokens = std::move(tokens);
   }
   v.symbols = symbols.all();
   if (rules_) {

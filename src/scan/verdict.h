@@ -5,6 +5,7 @@
 // and every part with its hash.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,11 @@ struct Verdict {
   std::vector<Threat> threats;
   std::vector<PartInfo> parts;
   double elapsed_ms = 0.0;
+  // For guarded auto-learning in the gateway (classify.autolearn): the classifier's spam
+  // probability (-1: no model scored) and the message's token hashes (empty unless
+  // autolearn is on). Not part of the JSON output.
+  double spam_probability = -1.0;
+  std::vector<std::uint64_t> tokens;
 };
 
 }  // namespace bulwark::scan

@@ -150,6 +150,7 @@ std::string strip_header_fields(std::string_view m, std::string_view prefix) {
 Gateway::Runtime::~Runtime() {
   service.reset();  // finish queued scans before the pool goes
   pool.reset();
+  learner.reset();  // commits what it learned
 }
 
 Result<std::shared_ptr<Gateway::Runtime>> Gateway::build_runtime(Config config) {
@@ -165,6 +166,9 @@ Result<std::shared_ptr<Gateway::Runtime>> Gateway::build_runtime(Config config) 
   if (!rt->scanner->load_error().empty()) return Error{rt->scanner->load_error()};
   rt->pool = std::make_unique<sandbox::WorkerPool>(*rt->scanner, sandbox::pool_options(config));
   rt->service = std::make_unique<sandbox::ScanService>(*rt->pool);
+  auto learner = classify::AutoLearner::open(config);
+  if (!learner) return Error{"classify.autolearn: " + learner.error().message};
+  rt->learner = std::move(learner).value();
   return rt;
 }
 
@@ -329,7 +333,7 @@ void Gateway::decide(Session::Message message, const ClientInfo& client,
   auto m = std::make_shared<Session::Message>(std::move(message));
   auto bytes = std::make_shared<const std::string>(m->data);
   const auto start = std::chrono::steady_clock::now();
-  rt->service->submit(bytes, m->envelope.id, [this, rt, m, client, start, done](sandbox::Outcome o) mutable {
+  rt->service->submit(bytes, m->envelope.id, [this, rt, m, bytes, client, start, done](sandbox::Outcome o) mutable {
     const double elapsed_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     const std::string& id = m->envelope.id;
@@ -345,7 +349,32 @@ void Gateway::decide(Session::Message message, const ClientInfo& client,
       done("451 4.3.0 Error: the message could not be checked in time; try again later (" + id + ")");
       return;
     }
+    if (rt->learner) autolearn(rt, id, o.reply.verdict, bytes);
     finish(rt, *m, client, std::move(o.reply.verdict), elapsed_ms, std::move(done));
+  });
+}
+
+void Gateway::autolearn(const std::shared_ptr<Runtime>& rt, const std::string& id, const scan::Verdict& verdict,
+                        std::shared_ptr<const std::string> bytes) {
+  // The score the rules (and inspection) gave, without the classifier's own symbol: the
+  // two must agree independently before the model learns anything.
+  double rules_score = verdict.score;
+  bool limit_hit = false;
+  for (const auto& s : verdict.symbols) {
+    if (s.name.starts_with("BAYES_")) rules_score -= s.score;
+    if (s.name.find("_LIMIT_") != std::string::npos) limit_hit = true;
+  }
+  std::optional<double> p;
+  if (verdict.spam_probability >= 0) p = verdict.spam_probability;
+  asio::post(*disk_, [rt, id, bytes, tokens = verdict.tokens, rules_score, p, limit_hit,
+                      threats = !verdict.threats.empty()] {
+    auto r = rt->learner->offer(sha256_hex(*bytes), tokens, rules_score, p, threats, limit_hit);
+    if (!r) {
+      log_event("autolearn_failed", {{"id", id}, {"error", r.error().message}}, "warn");
+    } else if (r.value() != classify::Learn::kNone) {
+      log_event("autolearn", {{"id", id}, {"class", r.value() == classify::Learn::kSpam ? "spam" : "ham"},
+                              {"score", format_score(rules_score)}});
+    }
   });
 }
 

@@ -22,6 +22,7 @@
 
 #include <asio.hpp>
 
+#include "classify/autolearn.h"
 #include "core/config.h"
 #include "core/result.h"
 #include "sandbox/pool.h"
@@ -61,6 +62,7 @@ class Gateway : public Decider {
     std::unique_ptr<sandbox::ScanService> service;
     std::set<std::string> recipients;  // lower-cased addresses and "@domain" entries
     std::unordered_map<std::string, std::string> users;  // user -> password hash
+    std::unique_ptr<classify::AutoLearner> learner;      // classify.autolearn on
     ~Runtime();
   };
   Gateway() = default;
@@ -68,6 +70,9 @@ class Gateway : public Decider {
   std::shared_ptr<Runtime> runtime() const;
   void finish(const std::shared_ptr<Runtime>& rt, const Session::Message& m, const ClientInfo& client,
               scan::Verdict verdict, double elapsed_ms, std::function<void(std::string)> done);
+  // Guarded auto-learning from an accepted verdict (on the disk threads; never blocks a reply).
+  void autolearn(const std::shared_ptr<Runtime>& rt, const std::string& id, const scan::Verdict& verdict,
+                 std::shared_ptr<const std::string> bytes);
 
   std::string config_path_;
   mutable std::mutex mu_;

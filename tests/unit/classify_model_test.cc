@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <random>
 
+#include "classify/autolearn.h"
 #include "classify/classifier.h"
 #include "classify/tokenizer.h"
 #include "core/hash.h"
@@ -254,6 +255,66 @@ TEST(ClassifyScan, OneSymbolWhenAModelIsLoadedNoneWithout) {
   const bulwark::scan::Scanner off(config);
   const auto r = off.scan(synthetic(true, 200), "x");
   EXPECT_EQ(bayes(r), nullptr);
+}
+
+TEST(ClassifyAutoLearn, LearnsOnlyConfidentVerdictsOnceAndCommits) {
+  TempDir d;
+  bulwark::Config config;
+  config.spool.data_dir = d.path.string();
+  {
+    auto off = classify::AutoLearner::open(config);  // classify.autolearn defaults to off
+    ASSERT_TRUE(off);
+    EXPECT_EQ(off.value(), nullptr);
+  }
+  config.classify.autolearn = true;
+  const std::string spam = synthetic(true, 1), ham = synthetic(false, 1);
+  {
+    auto l = classify::AutoLearner::open(config);
+    ASSERT_TRUE(l) << l.error().message;
+    ASSERT_NE(l.value(), nullptr);
+    auto& learner = *l.value();
+    using classify::Learn;
+    EXPECT_EQ(learner.offer(bulwark::sha256_hex(spam), hashes(spam), 15.0, std::nullopt, false, false).value(),
+              Learn::kSpam);
+    EXPECT_EQ(learner.offer(bulwark::sha256_hex(spam), hashes(spam), 15.0, std::nullopt, false, false).value(),
+              Learn::kNone);  // the same message again
+    EXPECT_EQ(learner.offer("x1", hashes(synthetic(true, 2)), 15.0, 0.5, false, false).value(),
+              Learn::kNone);  // the classifier disagrees
+    EXPECT_EQ(learner.offer("x2", hashes(synthetic(true, 3)), 15.0, std::nullopt, true, false).value(),
+              Learn::kNone);  // a threat
+    EXPECT_EQ(learner.offer("x3", hashes(synthetic(true, 4)), 15.0, std::nullopt, false, true).value(),
+              Learn::kNone);  // a parser limit
+    EXPECT_EQ(learner.offer("x4", hashes(synthetic(false, 4)), 3.0, std::nullopt, false, false).value(),
+              Learn::kNone);  // neither sure spam nor sure ham
+    EXPECT_EQ(learner.offer(bulwark::sha256_hex(ham), hashes(ham), -1.0, 0.0001, false, false).value(),
+              Learn::kHam);
+  }  // destroyed: committed
+  auto m = classify::Model::load(classify::model_path(config));
+  ASSERT_TRUE(m) << m.error().message;
+  ASSERT_NE(m.value(), nullptr);
+  EXPECT_EQ(m.value()->spam_messages(), 1u);
+  EXPECT_EQ(m.value()->ham_messages(), 1u);
+}
+
+TEST(ClassifyModel, TwoWritersKeepEachOthersCounts) {
+  // The gateway's auto-learning and `bulwark train` may write the same model at once.
+  TempDir d;
+  const std::string path = (d.path / "m.sqlite3").string();
+  auto a = classify::Trainer::open(path, false);
+  auto b = classify::Trainer::open(path, false);
+  ASSERT_TRUE(a && b);
+  for (int i = 0; i < 3; ++i) {
+    const std::string s = synthetic(true, 100 + i), h = synthetic(false, 100 + i);
+    ASSERT_TRUE(a.value()->learn(bulwark::sha256_hex(s), hashes(s), true));
+    ASSERT_TRUE(b.value()->learn(bulwark::sha256_hex(h), hashes(h), false));
+  }
+  ASSERT_TRUE(a.value()->commit());
+  ASSERT_TRUE(b.value()->commit());
+  EXPECT_EQ(b.value()->spam_messages(), 3u);  // b sees a's work after its own commit
+  auto m = classify::Model::load(path);
+  ASSERT_TRUE(m && m.value());
+  EXPECT_EQ(m.value()->spam_messages(), 3u);
+  EXPECT_EQ(m.value()->ham_messages(), 3u);
 }
 
 }  // namespace

@@ -254,6 +254,8 @@ TEST(Frames, ReplyRoundTrip) {
   r.verdict.threats.push_back(scan::Threat{"exploit", "TAR_SHELL_NAME", "2/a.tar/`x`"});
   r.verdict.parts.push_back(scan::PartInfo{"1", "text/plain", "a.txt", 42, "ab", "view"});
   r.explain = "tree";
+  r.verdict.spam_probability = 0.25;
+  r.verdict.tokens = {1, 0xffffffffffffffffULL, 42};
   auto d = sandbox::decode_reply(sandbox::encode_reply(r));
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ(d.value().verdict.subject, "s\xff");
@@ -261,6 +263,10 @@ TEST(Frames, ReplyRoundTrip) {
   EXPECT_EQ(d.value().verdict.threats.at(0).location, "2/a.tar/`x`");
   EXPECT_EQ(d.value().verdict.parts.at(0).size, 42u);
   EXPECT_EQ(d.value().explain, "tree");
+  EXPECT_EQ(d.value().verdict.spam_probability, 0.25);
+  EXPECT_EQ(d.value().verdict.tokens, r.verdict.tokens);
+  r.verdict.spam_probability = 1.5;  // a worker cannot claim an impossible probability
+  EXPECT_FALSE(sandbox::decode_reply(sandbox::encode_reply(r)).ok());
 }
 
 TEST(Frames, TruncatedOrInflatedRepliesAreRejected) {
