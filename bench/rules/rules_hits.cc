@@ -1,9 +1,9 @@
 // Per-rule hit rates of the spam rules on the SpamAssassin corpus, and evaluate() speed.
 //
 //   ninja -C build bulwark_rules_hits
-//   build/bulwark_rules_hits /work/corpus/sa            # TRAIN half (the only one to tune on)
-//   build/bulwark_rules_hits /work/corpus/sa --test     # TEST half: report only, never tune
-//   build/bulwark_rules_hits /work/corpus/sa --rules my.rules --builtin
+//   build/src/rules/bulwark_rules_hits .cache/corpus/spamassassin            # TRAIN half (the only one to tune on)
+//   build/src/rules/bulwark_rules_hits .cache/corpus/spamassassin --test     # TEST half: report only, never tune
+//   build/src/rules/bulwark_rules_hits .cache/corpus/spamassassin --rules my.rules --builtin
 //
 // TRAIN = easy-ham-1 + the first 125 of hard-ham-1 (by name) + spam-1;
 // TEST  = easy-ham-2 + the last 125 of hard-ham-1 + spam-2.
