@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "mime/header_value.h"
+#include "rules/freemail.h"
 #include "rules/text_util.h"
 
 namespace bulwark::rules {
@@ -250,22 +251,9 @@ bool ignored_header(std::string_view name) {
 }
 
 bool is_freemail(std::string_view domain) {
-  static const std::array<std::string_view, 32> exact = {
-      "gmail.com",      "googlemail.com", "outlook.com",   "live.com",       "msn.com",     "aol.com",
-      "mail.com",       "web.de",         "mail.ru",       "protonmail.com", "proton.me",   "icloud.com",
-      "me.com",         "mac.com",        "zoho.com",      "qq.com",         "163.com",     "126.com",
-      "sina.com",       "rediffmail.com", "lycos.com",     "excite.com",     "netscape.net", "juno.com",
-      "netzero.net",    "email.com",      "usa.net",       "inbox.com",      "tutanota.com", "gmx.net",
-      "yeah.net",       "hushmail.com"};
-  static const std::array<std::string_view, 5> families = {"yahoo", "hotmail", "gmx", "yandex", "ymail"};
   const std::string b = base_domain(domain);
   if (b.empty()) return false;
-  for (std::string_view d : exact)
-    if (b == d) return true;
-  const std::string label = provider_label(domain);
-  for (std::string_view f : families)
-    if (label == f) return true;
-  return false;
+  return freemail_domain_listed(b) || freemail_family(provider_label(domain));
 }
 
 std::optional<std::int64_t> parse_rfc5322_date(std::string_view s) {

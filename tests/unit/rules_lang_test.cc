@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "mime/parser.h"
+#include "rules/functions.h"
 #include "rules/rules.h"
 
 namespace bulwark::rules {
@@ -340,3 +341,14 @@ TEST(RulesThreads, EvaluateFromFourThreads) {
 
 }  // namespace
 }  // namespace bulwark::rules
+
+TEST(RulesFreemail, ListedDomainsFamiliesAndSubdomains) {
+  using bulwark::rules::is_freemail;
+  for (const char* d : {"gmail.com", "GMail.com", "bk.ru", "mail.ru", "naver.com", "wp.pl", "yahoo.co.uk",
+                        "yahoo.com.tw", "gmx.at", "yandex.kz", "hotmail.fr", "mailinator.com", "bol.com.br",
+                        "email.com", "mx1.mail.ru"})
+    EXPECT_TRUE(is_freemail(d)) << d;
+  for (const char* d : {"example.com", "gmail.com.evil.test", "mail.example.org", "ru", "", "notgmail.com",
+                        "yahoo-offers.com", "comcast.net"})
+    EXPECT_FALSE(is_freemail(d)) << d;
+}
