@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace bulwark::mime {
@@ -109,7 +110,8 @@ std::string clean_url(std::string_view v) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Colours and inline style (no CSS engine: inline declarations and legacy attributes only)
+// Colours and styles (no CSS engine: inline declarations, legacy attributes and the simple
+// rules of <style> blocks, below)
 
 constexpr std::int32_t kNoColor = -1;
 constexpr std::int32_t kTransparent = -2;
@@ -262,7 +264,7 @@ bool is_zero_length(std::string_view v) {
 }
 
 struct StyleInfo {
-  bool display_none = false;
+  std::optional<bool> display_none;  // set when a display property was given
   bool sticky_hidden = false;  // opacity 0, mso-hide:all, zero height with overflow hidden
   bool transparent_text = false;
   std::optional<bool> visibility_hidden;
@@ -307,7 +309,7 @@ StyleInfo parse_style(std::string_view style) {
     if (const std::size_t bang = value.find('!'); bang != std::string_view::npos)
       value = trim_ws(value.substr(0, bang));
     if (iequals(prop, "display")) {
-      if (iequals(value, "none")) s.display_none = true;
+      s.display_none = iequals(value, "none");
     } else if (iequals(prop, "visibility")) {
       s.visibility_hidden = iequals(value, "hidden") || iequals(value, "collapse");
     } else if (iequals(prop, "font-size")) {
@@ -352,6 +354,192 @@ StyleInfo parse_style(std::string_view style) {
   if (zero_height && overflow_hidden) s.sticky_hidden = true;
   return s;
 }
+
+// Later declarations override earlier ones, as in the cascade (specificity is not modelled:
+// sheet rules in document order, then the inline style).
+void merge_style(StyleInfo& into, const StyleInfo& s) {
+  if (s.display_none) into.display_none = s.display_none;
+  if (s.visibility_hidden) into.visibility_hidden = s.visibility_hidden;
+  into.sticky_hidden |= s.sticky_hidden;
+  if (s.font != FontSize::kUnset) into.font = s.font;
+  if (s.fg != kNoColor) {
+    into.fg = s.fg;
+    into.transparent_text = s.transparent_text;
+  }
+  if (s.bg != kNoColor) into.bg = s.bg;
+  into.bg_image |= s.bg_image;
+}
+
+bool style_matters(const StyleInfo& s) {
+  return s.display_none || s.visibility_hidden || s.sticky_hidden || s.font != FontSize::kUnset ||
+         s.fg != kNoColor || s.bg != kNoColor || s.bg_image;
+}
+
+// ---------------------------------------------------------------------------------------
+// Style sheets: the simple rules of the document's <style> blocks (tag, .class, #id and
+// their compounds such as p.note or .a.b), so that text hidden through a class is hidden
+// here too, as it is for the reader ("hidden text salting"). Rules inside @media,
+// @supports and other at-rules are skipped: responsive mail shows its mobile copy there,
+// and the default is what a desktop reader sees. Selectors with combinators, attributes
+// or pseudo-classes are not applied. Class and id names match case-sensitively.
+
+constexpr std::size_t kMaxCssBytes = 256u << 10;  // style text read per document
+constexpr std::size_t kMaxCssRules = 4096;        // simple selectors kept
+constexpr std::size_t kMaxClassesPerElement = 32;
+constexpr std::size_t kMaxRulesPerKey = 64;         // rules indexed under one class/id/tag
+constexpr std::size_t kMaxCandidatesPerElement = 256;  // so elements x rules stays linear
+
+class StyleSheet {
+ public:
+  void add(std::string_view css) {
+    if (bytes_ >= kMaxCssBytes) return;
+    css = css.substr(0, kMaxCssBytes - bytes_);
+    bytes_ += css.size();
+    const std::string text = strip_comments(css);
+    const std::string_view t = text;
+    std::size_t i = 0;
+    while (i < t.size()) {
+      while (i < t.size() && (is_ascii_ws(t[i]) || t[i] == '}' || t[i] == ';')) ++i;
+      if (i >= t.size()) break;
+      if (t[i] == '@') {  // at-rule: up to its ';' or past its balanced block
+        const std::size_t stop = t.find_first_of(";{", i);
+        if (stop == std::string_view::npos) break;
+        i = t[stop] == ';' ? stop + 1 : skip_block(t, stop);
+        continue;
+      }
+      const std::size_t open = t.find('{', i);
+      if (open == std::string_view::npos) break;
+      std::size_t close = t.find('}', open + 1);
+      if (close == std::string_view::npos) close = t.size();
+      const StyleInfo style = parse_style(t.substr(open + 1, close - open - 1));
+      if (style_matters(style)) add_rules(t.substr(i, open - i), style);
+      i = close + 1;
+    }
+  }
+
+  bool empty() const { return rules_.empty(); }
+
+  // Merges the rules that apply to an element into `own`, in sheet order.
+  void apply(std::string_view tag, std::string_view classes, std::string_view id, StyleInfo& own) const {
+    std::vector<std::uint32_t> candidates;
+    auto collect = [&](const std::string& key) {
+      const auto it = index_.find(key);
+      if (it == index_.end()) return;
+      const std::size_t room = kMaxCandidatesPerElement - std::min(kMaxCandidatesPerElement, candidates.size());
+      const std::size_t n = std::min(room, it->second.size());
+      candidates.insert(candidates.end(), it->second.begin(), it->second.begin() + static_cast<std::ptrdiff_t>(n));
+    };
+    std::vector<std::string_view> names;
+    for (std::size_t i = 0; i < classes.size() && names.size() < kMaxClassesPerElement;) {
+      while (i < classes.size() && is_ascii_ws(classes[i])) ++i;
+      const std::size_t start = i;
+      while (i < classes.size() && !is_ascii_ws(classes[i])) ++i;
+      if (i > start) names.push_back(classes.substr(start, i - start));
+    }
+    for (std::string_view c : names) collect("." + std::string(c));
+    if (!id.empty()) collect("#" + std::string(id));
+    collect(std::string(tag));
+    if (candidates.empty()) return;
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    for (std::uint32_t k : candidates) {
+      const Rule& r = rules_[k];
+      if (!r.tag.empty() && r.tag != tag) continue;
+      if (!r.id.empty() && r.id != id) continue;
+      const bool all_classes = std::all_of(r.classes.begin(), r.classes.end(), [&](const std::string& c) {
+        return std::find(names.begin(), names.end(), c) != names.end();
+      });
+      if (all_classes) merge_style(own, r.style);
+    }
+  }
+
+ private:
+  struct Rule {
+    std::string tag;  // lowercase; empty: any
+    std::vector<std::string> classes;
+    std::string id;
+    StyleInfo style;
+  };
+
+  static std::string strip_comments(std::string_view css) {
+    std::string out;
+    out.reserve(css.size());
+    for (std::size_t i = 0; i < css.size();) {
+      if (css.compare(i, 2, "/*") == 0) {
+        const std::size_t end = css.find("*/", i + 2);
+        i = end == std::string_view::npos ? css.size() : end + 2;
+        out.push_back(' ');
+      } else if (css.compare(i, 4, "<!--") == 0) {  // old mail hides CSS from old clients
+        i += 4;
+        out.push_back(' ');
+      } else if (css.compare(i, 3, "-->") == 0) {
+        i += 3;
+        out.push_back(' ');
+      } else {
+        out.push_back(css[i++]);
+      }
+    }
+    return out;
+  }
+
+  static std::size_t skip_block(std::string_view t, std::size_t open) {
+    int depth = 0;
+    for (std::size_t i = open; i < t.size(); ++i) {
+      if (t[i] == '{') ++depth;
+      if (t[i] == '}' && --depth == 0) return i + 1;
+    }
+    return t.size();
+  }
+
+  static bool name_char(char c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '_'; }
+
+  void add_rules(std::string_view selectors, const StyleInfo& style) {
+    while (!selectors.empty() && rules_.size() < kMaxCssRules) {
+      const std::size_t comma = selectors.find(',');
+      const std::string_view one = trim_ws(selectors.substr(0, comma));
+      selectors = comma == std::string_view::npos ? std::string_view{} : selectors.substr(comma + 1);
+      Rule r;
+      if (!parse_simple(one, r)) continue;
+      // The same selector again (common in generated CSS): one rule, later values win.
+      std::string canonical = r.tag + "#" + r.id;
+      for (const std::string& c : r.classes) canonical += "." + c;
+      if (const auto same = selectors_.find(canonical); same != selectors_.end()) {
+        merge_style(rules_[same->second].style, style);
+        continue;
+      }
+      const std::string key = !r.id.empty() ? "#" + r.id : !r.classes.empty() ? "." + r.classes.front() : r.tag;
+      std::vector<std::uint32_t>& list = index_[key];
+      if (list.size() >= kMaxRulesPerKey) continue;
+      r.style = style;
+      list.push_back(static_cast<std::uint32_t>(rules_.size()));
+      selectors_.emplace(std::move(canonical), rules_.size());
+      rules_.push_back(std::move(r));
+    }
+  }
+
+  // tag, .class, #id and compounds of them; anything else is not applied.
+  static bool parse_simple(std::string_view sel, Rule& r) {
+    std::size_t i = 0;
+    while (i < sel.size() && name_char(sel[i])) r.tag.push_back(ascii_lower(sel[i++]));
+    while (i < sel.size()) {
+      const char kind = sel[i++];
+      if (kind != '.' && kind != '#') return false;
+      const std::size_t start = i;
+      while (i < sel.size() && name_char(sel[i])) ++i;
+      if (i == start) return false;
+      const std::string name(sel.substr(start, i - start));
+      if (kind == '.') r.classes.push_back(name);
+      else if (r.id.empty()) r.id = name;
+      else return false;
+    }
+    return !r.tag.empty() || !r.classes.empty() || !r.id.empty();
+  }
+
+  std::vector<Rule> rules_;
+  std::unordered_map<std::string, std::vector<std::uint32_t>> index_;
+  std::unordered_map<std::string, std::size_t> selectors_;  // canonical selector -> rule
+  std::size_t bytes_ = 0;
+};
 
 // ---------------------------------------------------------------------------------------
 // Text with browser-like whitespace collapsing, bounded in bytes.
@@ -502,12 +690,14 @@ enum AttrSlot : std::size_t {
   kValue,
   kText,
   kHidden,
+  kClass,
+  kId,
   kAttrCount
 };
 constexpr std::array<std::string_view, kAttrCount> kAttrNames{
     "href", "src",        "action",     "formaction", "data",  "style",
     "alt",  "type",       "http-equiv", "content",    "color", "bgcolor",
-    "size", "background", "value",      "text",       "hidden"};
+    "size", "background", "value",      "text",       "hidden", "class", "id"};
 static_assert(kAttrCount <= 32, "the tokenizer tracks seen attributes in 32 bits");
 
 struct ElementView {
@@ -576,8 +766,8 @@ std::optional<std::string_view> refresh_url(std::string_view c) {
 
 class Extractor {
  public:
-  Extractor(std::size_t max_text, std::size_t max_links, std::size_t link_budget)
-      : text_(max_text), max_links_(max_links), link_budget_(link_budget) {
+  Extractor(std::size_t max_text, std::size_t max_links, std::size_t link_budget, const StyleSheet* sheet)
+      : text_(max_text), sheet_(sheet), max_links_(max_links), link_budget_(link_budget) {
     Frame root;
     frames_.push_back(root);
   }
@@ -624,26 +814,28 @@ class Extractor {
     }
     if (at[kBgcolor] != nullptr) set_bg(f, parse_color(at[kBgcolor]->value, true));
     if (at[kBackground] != nullptr && !trim_ws(at[kBackground]->value).empty()) f.bg = kNoColor;
-    if (at[kStyle] != nullptr) {
-      const StyleInfo s = parse_style(at[kStyle]->value);
-      if (s.display_none || s.sticky_hidden || s.transparent_text) f.sticky_hidden = true;
-      if (s.visibility_hidden) f.visibility_hidden = *s.visibility_hidden;
-      switch (s.font) {
-        case FontSize::kUnset:
-          break;
-        case FontSize::kTiny:
-          f.tiny_font = true;
-          break;
-        case FontSize::kVisible:
-          f.tiny_font = false;
-          break;
-        case FontSize::kRelativeVisible:
-          break;  // relative to a tiny parent stays tiny
-      }
-      if (s.fg >= 0) f.fg = s.fg;
-      if (s.bg >= 0) f.bg = s.bg;
-      if (s.bg_image) f.bg = kNoColor;
+    StyleInfo own;
+    if (sheet_ != nullptr && !sheet_->empty())
+      sheet_->apply(e.name, at[kClass] ? std::string_view(at[kClass]->value) : std::string_view{},
+                    at[kId] ? trim_ws(at[kId]->value) : std::string_view{}, own);
+    if (at[kStyle] != nullptr) merge_style(own, parse_style(at[kStyle]->value));
+    if (own.display_none.value_or(false) || own.sticky_hidden || own.transparent_text) f.sticky_hidden = true;
+    if (own.visibility_hidden) f.visibility_hidden = *own.visibility_hidden;
+    switch (own.font) {
+      case FontSize::kUnset:
+        break;
+      case FontSize::kTiny:
+        f.tiny_font = true;
+        break;
+      case FontSize::kVisible:
+        f.tiny_font = false;
+        break;
+      case FontSize::kRelativeVisible:
+        break;  // relative to a tiny parent stays tiny
     }
+    if (own.fg >= 0) f.fg = own.fg;
+    if (own.bg >= 0) f.bg = own.bg;
+    if (own.bg_image) f.bg = kNoColor;
     f.hidden = f.sticky_hidden || f.visibility_hidden || f.tiny_font ||
                (f.fg >= 0 && f.bg >= 0 && colors_close(f.fg, f.bg));
 
@@ -783,6 +975,7 @@ class Extractor {
 
   HtmlResult result_;
   TextBuilder text_;
+  const StyleSheet* sheet_;
   std::vector<Frame> frames_;
   std::vector<Anchor> anchors_;
   std::size_t max_links_;
@@ -1452,6 +1645,7 @@ GumboTag tag_of(std::string_view name) {
 struct PreScan {
   std::size_t depth_work = 0;  // sum over tags of the modelled open-element depth
   std::size_t max_attrs = 0;
+  StyleSheet sheet;            // from every <style> block, wherever it stands
 };
 
 PreScan prescan(std::string_view html) {
@@ -1466,6 +1660,9 @@ PreScan prescan(std::string_view html) {
       model.before_start(tag, nothing);
       if (model.opens(tag)) model.push(tag, t.name);
       r.max_attrs = std::max(r.max_attrs, t.attr_count);
+    } else if (t.kind == TokenKind::kRawText && t.name == "style") {
+      r.sheet.add(t.text);
+      continue;
     } else if (t.kind == TokenKind::kEnd) {
       model.end(tag_of(t.name), t.name, nothing);
     } else {
@@ -1639,12 +1836,12 @@ HtmlResult html_to_text(std::string_view utf8_html, std::size_t max_text, std::s
     const std::size_t budget = std::min(kTreeAllocMax, kTreeAllocPerByte * n + kTreeAllocBase);
     Arena arena(budget, kTreeCpuBaseNs + kTreeCpuPerByteNs * static_cast<std::int64_t>(n));
     if (const GumboOutput* out = arena.parse(utf8_html)) {
-      Extractor ex(max_text, max_links, link_budget);
+      Extractor ex(max_text, max_links, link_budget, &scan.sheet);
       walk_tree(out->document, ex);
       return ex.finish();
     }
   }
-  Extractor ex(max_text, max_links, link_budget);
+  Extractor ex(max_text, max_links, link_budget, &scan.sheet);
   return run_flat(utf8_html, ex);
 }
 

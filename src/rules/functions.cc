@@ -1,13 +1,13 @@
 #include "rules/functions.h"
 
 #include <unicode/uchar.h>
-#include <unicode/uscript.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdio>
 
 #include "mime/header_value.h"
+#include "rules/deobfuscate.h"
 #include "rules/freemail.h"
 #include "rules/text_util.h"
 
@@ -59,6 +59,8 @@ const std::vector<FnSpec> kFunctions = {
      "Zero-width, bidi-control and soft-hyphen characters in the Subject."},
     {"subject_spaced", Fn::kSubjectSpaced, false,
      "Longest run of single letters separated by spaces, dots or dashes (\"F R E E\" = 4)."},
+    {"body_mixed_script", Fn::kBodyMixedScript, false,
+     "Body words mixing Latin with Cyrillic, Greek, Armenian or Cherokee letters (look-alike obfuscation)."},
     {"body_invisible", Fn::kBodyInvisible, false, "Zero-width, bidi-control and soft-hyphen characters in the body text."},
     {"encoded_words", Fn::kEncodedWords, false, "RFC 2047 encoded-words in the top-level header fields."},
     {"encoded_ascii", Fn::kEncodedAscii, false,
@@ -226,12 +228,6 @@ void for_each_encoded_word(std::string_view v, F&& f) {
     f(v[q1 + 1], text);
     i = end + 2;
   }
-}
-
-UScriptCode script_of(char32_t c) {
-  UErrorCode e = U_ZERO_ERROR;
-  UScriptCode s = uscript_getScript(static_cast<UChar32>(c), &e);
-  return U_FAILURE(e) ? USCRIPT_COMMON : s;
 }
 
 }  // namespace
@@ -536,26 +532,19 @@ double FnContext::call(Fn fn, std::string_view arg) {
       return static_cast<double>(upper) / static_cast<double>(letters);
     }
     case Fn::kSubjectMixedScript: {
-      double words = 0;
-      bool latin = false, other = false;
-      auto end_word = [&]() {
-        if (latin && other) ++words;
-        latin = other = false;
-      };
-      for (std::size_t i = 0; i < m_.subject.size();) {
-        const char32_t c = next_cp(m_.subject, i);
-        if (!u_isUAlphabetic(static_cast<UChar32>(c)) && !(c >= '0' && c <= '9')) {
-          if (!util::invisible_cp(c)) end_word();
-          continue;
-        }
-        const UScriptCode s = script_of(c);
-        if (s == USCRIPT_LATIN) latin = true;
-        else if (s == USCRIPT_CYRILLIC || s == USCRIPT_GREEK || s == USCRIPT_ARMENIAN || s == USCRIPT_CHEROKEE)
-          other = true;
-      }
-      end_word();
+      const auto words = static_cast<double>(mixed_script_words(m_.subject));
       if (words > 0) note_ = util::snippet(m_.subject, 80);
       return words;
+    }
+    case Fn::kBodyMixedScript: {
+      std::size_t words = 0, budget = kMaxScanText;
+      for (const mime::Part& p : m_.parts) {
+        if (!body_part(p) || budget == 0) continue;
+        std::string_view t = std::string_view(p.text).substr(0, budget);
+        budget -= t.size();
+        words += mixed_script_words(t);
+      }
+      return static_cast<double>(words);
     }
     case Fn::kSubjectInvisible:
     case Fn::kBodyInvisible: {

@@ -39,6 +39,7 @@ enum class Fn : std::uint8_t {
   kSubjectInvisible,
   kSubjectSpaced,
   kBodyInvisible,
+  kBodyMixedScript,
   kEncodedWords,
   kEncodedAscii,
   kPartCount,

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "mime/header_value.h"
+#include "rules/deobfuscate.h"
 #include "rules/functions.h"
 #include "rules/lang.h"
 #include "rules/matcher.h"
@@ -260,6 +261,11 @@ void RuleSet::Impl::scan_all(const mime::Message& m, MatchState& ms, std::deque<
     storage.push_back(std::move(t));
     return storage.back();
   };
+  // Decoded text as a reader sees it (deobfuscate.h); plain ASCII is kept as it is.
+  auto keep_visible = [&](std::string t) -> std::string_view {
+    std::string v;
+    return keep(deobfuscate(t, v) ? std::move(v) : std::move(t));
+  };
   std::string_view body_joined;
   bool body_built = false;
   for (const Group& g : groups) {
@@ -283,7 +289,7 @@ void RuleSet::Impl::scan_all(const mime::Message& m, MatchState& ms, std::deque<
             else all.append(mime::decode_encoded_words(mime::unfold(f.raw), report));
             all += '\n';
           }
-          scan(keep(std::move(all)));
+          scan(raw ? keep(std::move(all)) : keep_visible(std::move(all)));
           break;
         }
         for (const mime::HeaderField& f : root.headers) {
@@ -291,7 +297,7 @@ void RuleSet::Impl::scan_all(const mime::Message& m, MatchState& ms, std::deque<
           if (raw) {
             scan(f.raw);
           } else if (g.target == Target::kHeader) {
-            scan(keep(mime::decode_encoded_words(mime::unfold(f.raw), report)));
+            scan(keep_visible(mime::decode_encoded_words(mime::unfold(f.raw), report)));
           } else {
             for (const mime::Address& a : mime::parse_address_list(mime::unfold(f.raw), report))
               scan(keep(g.target == Target::kHeaderAddr ? a.address() : a.display_name));
@@ -310,7 +316,7 @@ void RuleSet::Impl::scan_all(const mime::Message& m, MatchState& ms, std::deque<
             for (std::size_t i = 0; i < t.size(); ++i)
               if (!(t[i] == '\r' && i + 1 < t.size() && t[i + 1] == '\n')) joined += t[i];
           }
-          body_joined = keep(std::move(joined));
+          body_joined = keep_visible(std::move(joined));
           body_built = true;
         }
         scan(body_joined);

@@ -14,7 +14,8 @@ SPAM = message(subject="FREE MONEY!!! ACT NOW", sender="winner@lotto.test", body
     "Act now, this offer expires today! 100% guaranteed, risk-free, no obligation.\r\n"
     "To be removed from our mailing list, reply with REMOVE in the subject.\r\n"))
 HAM = message(subject="lunch on thursday", body=(
-    "Hi Alice,\r\n\r\nAre we still on for lunch on Thursday? I can book the usual place.\r\n\r\nBob\r\n"))
+    "Hi Alice,\r\n\r\nAre we still on for lunch on Thursday? I can book the usual place.\r\n\r\nBob\r\n")).replace(
+    "From: <", "From: Bob Jones <", 1)  # a person's mail names its sender
 UNSURE = message(subject="invoice", body="Please find the invoice below. Click here to pay.\r\n")
 
 

@@ -339,6 +339,7 @@ class DurabilityTest(unittest.TestCase):
 
         def killer():
             while not stop.is_set():
+                before = client.accepted_count()
                 for pid in children(b.proc.pid):
                     try:
                         os.kill(pid, signal.SIGKILL)
@@ -346,6 +347,13 @@ class DurabilityTest(unittest.TestCase):
                     except ProcessLookupError:
                         pass
                 stop.wait(0.01 + rng.random() * 0.05)
+                # On a loaded machine a scan may take longer than the gap between kills;
+                # let one more message through (or half a second pass) so kills cannot
+                # starve every scan until the deadline.
+                waited = 0.0
+                while client.accepted_count() == before and waited < 0.5 and not stop.is_set():
+                    stop.wait(0.01)
+                    waited += 0.01
 
         k = threading.Thread(target=killer, daemon=True)
         k.start()

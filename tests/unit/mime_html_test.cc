@@ -170,6 +170,63 @@ TEST(HtmlToText, OtherHidingTricks) {
   EXPECT_EQ(r.hidden_text_bytes, 2u + 2u + 2u + 3u + 2u + 2u);
 }
 
+TEST(HtmlToText, StyleSheetClassesAndIdsHideText) {
+  // "Hidden text salting": filler hidden through a <style> rule instead of an inline style.
+  const HtmlResult r = parse(
+      "<html><head><style type=\"text/css\"><!-- .salt { display: none !important } "
+      "#s2{font-size:0px} /* comment { } */ span.pale{color:#ffffff} .a.b{visibility:hidden} "
+      "p{color:#000} --></style></head><body>Buy <span class=\"x salt\">zzz</span>now"
+      "<div id=\"s2\">qq</div><span class=pale>ww</span><em class=pale>em</em>"
+      "<i class=\"a\">ia</i><i class=\"b a\">ab</i></body></html>");
+  EXPECT_EQ(r.text, "Buy now\nemia");
+  EXPECT_EQ(r.hidden_text_bytes, 3u + 2u + 2u + 2u);
+}
+
+TEST(HtmlToText, StyleSheetLimitsOfWhatIsApplied) {
+  const HtmlResult r = parse(
+      "<style>@media only screen and (max-width:600px) { .desk { display:none } }"
+      "@import url(x.css); div p { display:none } .h:hover{display:none} [title]{display:none}"
+      ".Case{display:none} .off{display:none} .off2{display:none} .off2{display:block}</style>"
+      "<div class=desk>desktop</div><div><p>nested</p></div><p title=t>attr</p>"
+      "<p class=case>case</p><p class=off style=\"display:block\">inline wins</p>"
+      "<p class=off2>later rule wins</p>");
+  EXPECT_EQ(r.text, "desktop\nnested\nattr\ncase\ninline wins\nlater rule wins");
+  EXPECT_EQ(r.hidden_text_bytes, 0u);
+}
+
+TEST(HtmlToText, StyleSheetAppliesInFlatModeAndAfterTheContent) {
+  const std::string doc = "<p>Buy <span class=h>zz</span>now</p><style>.h{display:none}</style>";
+  const HtmlResult tree = parse(doc);
+  const HtmlResult flat = parse(force_flat_prefix() + doc);
+  EXPECT_EQ(tree.text, "Buy now");
+  EXPECT_EQ(flat.text, tree.text);
+  EXPECT_EQ(tree.hidden_text_bytes, 2u);
+  EXPECT_EQ(flat.hidden_text_bytes, 2u);
+}
+
+TEST(HtmlToText, HugeStyleSheetsStayBounded) {
+  std::string css;
+  for (int i = 0; i < 200000; ++i) css += ".c" + std::to_string(i) + "{display:none}";
+  std::string body;
+  for (int i = 0; i < 20000; ++i) body += "<span class=\"c1 c2 c3 c4 c5 c6 c7 c8\">x</span>";
+  // 256 KiB of style text are read (about 16,000 of the rules) and at most 4,096 rules
+  // kept: c1..c8 are among them, so every span is hidden.
+  const HtmlResult r = parse("<style>" + css + "{{{{</style>" + body + "end");
+  EXPECT_EQ(r.text, "end");
+  EXPECT_EQ(r.hidden_text_bytes, 20000u);
+
+  // Thousands of rules under one class, or one tag repeated: each element looks at a
+  // bounded number of them, and repeated selectors merge (the last value wins).
+  std::string same_key;
+  for (int i = 0; i < 5000; ++i) same_key += ".a.b" + std::to_string(i) + "{display:none}p{color:#000}";
+  same_key += "p{display:none}";
+  std::string many;
+  for (int i = 0; i < 20000; ++i) many += "<span class=\"a b1\">y</span>";
+  const HtmlResult r2 = parse("<style>" + same_key + "</style>" + many + "<p>para</p>tail");
+  EXPECT_EQ(r2.text, "tail");
+  EXPECT_EQ(r2.hidden_text_bytes, 20000u + 4u);
+}
+
 TEST(HtmlToText, ImageLinkWithAlt) {
   const HtmlResult r = parse(
       "<a href=\"http://evil.example/\"><img src=\"http://img.example/logo.png\" "
