@@ -12,6 +12,7 @@
 
 #include "classify/list_footer.h"
 #include "core/ascii.h"
+#include "mime/deobfuscate.h"
 #include "mime/header_value.h"
 
 namespace bulwark::classify {
@@ -290,8 +291,12 @@ bool is_filter_header(std::string_view name) {
   return false;
 }
 
-std::string normalize(std::string_view utf8) {
-  if (is_ascii(utf8)) return lower_ascii(utf8);
+std::string normalize(std::string_view text) {
+  if (is_ascii(text)) return lower_ascii(text);
+  // Disguises undone first (look-alike letters in mixed-script words become Latin), so a
+  // disguised word is the word the model knows; the folding below does the rest.
+  std::string undone;
+  const std::string_view utf8 = mime::deobfuscate(text, undone) ? std::string_view(undone) : text;
   UErrorCode ec = U_ZERO_ERROR;
   const icu::Normalizer2* fold = icu::Normalizer2::getNFKCCasefoldInstance(ec);
   const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(ec);

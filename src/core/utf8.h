@@ -1,7 +1,8 @@
-// Appending one code point to a UTF-8 string: the single encoder every module uses.
+// UTF-8 one code point at a time: the single encoder and decoder every module uses.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace bulwark {
 
@@ -24,6 +25,51 @@ inline void append_utf8(std::string& out, char32_t cp) {
     out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
+}
+
+// Next code point of UTF-8 text at `i` (advanced); invalid bytes read as U+FFFD, one byte.
+inline char32_t next_cp(std::string_view s, std::size_t& i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) {
+    ++i;
+    return b0;
+  }
+  int len = 0;
+  char32_t cp = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2;
+    cp = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3;
+    cp = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4;
+    cp = b0 & 0x07;
+  } else {
+    ++i;
+    return 0xFFFD;
+  }
+  if (i + static_cast<std::size_t>(len) > s.size()) {
+    ++i;
+    return 0xFFFD;
+  }
+  for (int k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+    if ((b & 0xC0) != 0x80) {
+      ++i;
+      return 0xFFFD;
+    }
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  i += static_cast<std::size_t>(len);
+  return cp;
+}
+
+// Characters that render as nothing: zero-width spaces and joiners, bidi controls, word
+// joiners, soft hyphen, BOM. Used to split words invisibly.
+inline bool invisible_cp(char32_t c) {
+  return (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) || (c >= 0x2060 && c <= 0x2064) ||
+         (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF || c == 0x00AD || c == 0x034F || c == 0x180E;
 }
 
 }  // namespace bulwark

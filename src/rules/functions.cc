@@ -6,8 +6,8 @@
 #include <array>
 #include <cstdio>
 
+#include "mime/deobfuscate.h"
 #include "mime/header_value.h"
-#include "rules/deobfuscate.h"
 #include "rules/freemail.h"
 #include "rules/text_util.h"
 
@@ -532,7 +532,7 @@ double FnContext::call(Fn fn, std::string_view arg) {
       return static_cast<double>(upper) / static_cast<double>(letters);
     }
     case Fn::kSubjectMixedScript: {
-      const auto words = static_cast<double>(mixed_script_words(m_.subject));
+      const auto words = static_cast<double>(mime::mixed_script_words(m_.subject));
       if (words > 0) note_ = util::snippet(m_.subject, 80);
       return words;
     }
@@ -542,7 +542,7 @@ double FnContext::call(Fn fn, std::string_view arg) {
         if (!body_part(p) || budget == 0) continue;
         std::string_view t = std::string_view(p.text).substr(0, budget);
         budget -= t.size();
-        words += mixed_script_words(t);
+        words += mime::mixed_script_words(t);
       }
       return static_cast<double>(words);
     }

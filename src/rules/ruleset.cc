@@ -8,8 +8,8 @@
 #include <sstream>
 #include <thread>
 
+#include "mime/deobfuscate.h"
 #include "mime/header_value.h"
-#include "rules/deobfuscate.h"
 #include "rules/functions.h"
 #include "rules/lang.h"
 #include "rules/matcher.h"
@@ -264,7 +264,7 @@ void RuleSet::Impl::scan_all(const mime::Message& m, MatchState& ms, std::deque<
   // Decoded text as a reader sees it (deobfuscate.h); plain ASCII is kept as it is.
   auto keep_visible = [&](std::string t) -> std::string_view {
     std::string v;
-    return keep(deobfuscate(t, v) ? std::move(v) : std::move(t));
+    return keep(mime::deobfuscate(t, v) ? std::move(v) : std::move(t));
   };
   std::string_view body_joined;
   bool body_built = false;

@@ -8,7 +8,7 @@
 
 #include "core/config.h"
 #include "mime/parser.h"
-#include "rules/deobfuscate.h"
+#include "mime/deobfuscate.h"
 #include "rules/rules.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -23,8 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const bulwark::Config config;
   std::string raw(reinterpret_cast<const char*>(data), size);
   std::string undone;
-  if (bulwark::rules::deobfuscate(raw, undone) && undone.size() > 4 * raw.size() + 64) __builtin_trap();
-  (void)bulwark::rules::mixed_script_words(raw);
+  if (bulwark::mime::deobfuscate(raw, undone) && undone.size() > 4 * raw.size() + 64) __builtin_trap();
+  (void)bulwark::mime::mixed_script_words(raw);
   const bulwark::mime::Message m = bulwark::mime::parse_message(std::move(raw), config.limits, config.mime);
   for (const auto& hit : rules->evaluate(m, "example.com"))
     if (!std::isfinite(hit.score)) __builtin_trap();

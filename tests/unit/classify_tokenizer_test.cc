@@ -31,6 +31,16 @@ TEST(ClassifyTokenizer, NormalisesWidthCaseAndAccents) {
   EXPECT_EQ(normalize("\xEF\xAC\x81nance"), "finance");                             // ﬁ ligature
 }
 
+TEST(ClassifyTokenizer, DisguisedWordsAreTheWordsTheyImitate) {
+  EXPECT_EQ(normalize("VI\xD0\x90GR\xD0\x90"), "viagra");      // Cyrillic А in a Latin word
+  EXPECT_EQ(normalize("vi\xCE\xB1gr\xCE\xB1"), "viagra");      // Greek alpha
+  EXPECT_EQ(normalize("via\xE2\x80\x8Bgra"), "viagra");         // zero-width space
+  EXPECT_EQ(normalize("pay\xC2\xADpal"), "paypal");              // soft hyphen
+  // Whole words of another script are that language, and stay as they are (case-folded).
+  EXPECT_EQ(normalize("\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82"),
+            "\xD0\xBF\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82");  // Привет -> привет
+}
+
 TEST(ClassifyTokenizer, BodySubjectAndHeaders) {
   const auto t = tokenize(parse(
       "From: \"Cheap Meds\" <offers@mail.pharma.example.co.uk>\r\n"

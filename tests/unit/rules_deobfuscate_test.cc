@@ -8,11 +8,14 @@
 
 #include "core/config.h"
 #include "mime/parser.h"
-#include "rules/deobfuscate.h"
+#include "mime/deobfuscate.h"
 #include "rules/rules.h"
 
 namespace bulwark::rules {
 namespace {
+
+using mime::deobfuscate;
+using mime::mixed_script_words;
 
 std::string undo(const std::string& s) {
   std::string out;

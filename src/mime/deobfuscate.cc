@@ -1,4 +1,4 @@
-#include "rules/deobfuscate.h"
+#include "mime/deobfuscate.h"
 
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
@@ -9,9 +9,9 @@
 #include <array>
 #include <utility>
 
-#include "rules/text_util.h"
+#include "core/utf8.h"
 
-namespace bulwark::rules {
+namespace bulwark::mime {
 
 namespace {
 
@@ -69,25 +69,7 @@ UScriptCode script_of(UChar32 c) {
 }
 
 bool hidden(char32_t c) {
-  return util::invisible_cp(c) || u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_DEFAULT_IGNORABLE_CODE_POINT);
-}
-
-void append_utf8(std::string& out, char32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
+  return invisible_cp(c) || u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_DEFAULT_IGNORABLE_CODE_POINT);
 }
 
 // The NFKC form of one code point (fullwidth letters, mathematical alphanumerics,
@@ -138,7 +120,7 @@ std::string map_mixed_words(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     std::size_t j = i;
-    const char32_t c = util::next_cp(s, j);
+    const char32_t c = next_cp(s, j);
     if (!word_char(c)) {
       out.append(s.substr(i, j - i));
       i = j;
@@ -148,7 +130,7 @@ std::string map_mixed_words(std::string_view s) {
     WordScripts w;
     while (end < s.size()) {
       std::size_t k = end;
-      const char32_t d = util::next_cp(s, k);
+      const char32_t d = next_cp(s, k);
       if (!word_char(d)) break;
       w.add(d);
       end = k;
@@ -158,7 +140,7 @@ std::string map_mixed_words(std::string_view s) {
     } else {
       for (std::size_t k = i; k < end;) {
         const std::size_t from = k;
-        const char32_t d = util::next_cp(s, k);
+        const char32_t d = next_cp(s, k);
         if (const char l = latin_look_alike(d)) out += l;
         else out.append(s.substr(from, k - from));
       }
@@ -180,7 +162,7 @@ bool deobfuscate(std::string_view utf8, std::string& out) {
   WordScripts word;
   for (std::size_t i = 0; i < utf8.size();) {
     const std::size_t start = i;
-    const char32_t c = util::next_cp(utf8, i);
+    const char32_t c = next_cp(utf8, i);
     if (c >= 0x80 && hidden(c)) {  // inside a word it does not end the word
       changed = true;
       continue;
@@ -214,9 +196,9 @@ std::size_t mixed_script_words(std::string_view utf8) {
     latin = other = false;
   };
   for (std::size_t i = 0; i < utf8.size();) {
-    const char32_t c = util::next_cp(utf8, i);
+    const char32_t c = next_cp(utf8, i);
     if (!u_isUAlphabetic(static_cast<UChar32>(c)) && !(c >= '0' && c <= '9')) {
-      if (!util::invisible_cp(c)) end_word();
+      if (!invisible_cp(c)) end_word();
       continue;
     }
     const UScriptCode s = script_of(static_cast<UChar32>(c));
@@ -227,4 +209,4 @@ std::size_t mixed_script_words(std::string_view utf8) {
   return words;
 }
 
-}  // namespace bulwark::rules
+}  // namespace bulwark::mime

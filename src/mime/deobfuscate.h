@@ -1,16 +1,17 @@
-// Text as a reader sees it, for matching rules: spam hides words from keyword filters with
+// Text as a reader sees it, for matching rules and for the classifier's tokens: spam hides
+// words from keyword filters with
 // characters that render as nothing (zero-width spaces, soft hyphens, bidi controls),
 // compatibility forms (fullwidth "ｖｉａｇｒａ", mathematical letters, ligatures), and Latin
 // words salted with Cyrillic, Greek, Armenian or Cherokee look-alikes ("vіаgrа"). Rules
-// on `body` and on decoded header fields match the undone text, so a rule written in plain
-// letters also catches the disguised word. The disguise itself is scored separately
-// (body_invisible(), body_mixed_script(), ...).
+// on `body` and on decoded header fields match the undone text, and the classifier reads
+// it, so plain letters also catch the disguised word. The disguise itself is scored by
+// rules functions (body_invisible(), body_mixed_script(), ...).
 #pragma once
 
 #include <string>
 #include <string_view>
 
-namespace bulwark::rules {
+namespace bulwark::mime {
 
 // Writes the reader's view of `utf8` into `out` and returns true, or returns false when
 // there is nothing to undo (`out` is then unspecified).
@@ -19,4 +20,4 @@ bool deobfuscate(std::string_view utf8, std::string& out);
 // Words (letter runs) mixing Latin letters with Cyrillic, Greek, Armenian or Cherokee ones.
 std::size_t mixed_script_words(std::string_view utf8);
 
-}  // namespace bulwark::rules
+}  // namespace bulwark::mime
