@@ -183,3 +183,20 @@ class SmtpConversation:
 def message(subject="test", body="Hello.\r\n", sender="a@sender.test", to="user@example.com", extra=""):
     return (f"From: <{sender}>\r\nTo: <{to}>\r\nSubject: {subject}\r\nMessage-ID: <{time.time_ns()}@sender.test>\r\n"
             f"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n{extra}\r\n{body}")
+
+
+def send(gw, body, rcpts=("alice@example.com",)):
+    """One message from bob@sender.test on a fresh connection; returns the DATA reply."""
+    c = SmtpConversation(gw.port)
+    try:
+        assert c.reply()[0] == 220
+        assert c.cmd("EHLO client.test")[0] == 250
+        assert c.cmd("MAIL FROM:<bob@sender.test>")[0] == 250
+        for r in rcpts:
+            code, text = c.cmd(f"RCPT TO:<{r}>")
+            assert code == 250, text
+        assert c.cmd("DATA")[0] == 354
+        c.send(body + ".\r\n")
+        return c.reply()
+    finally:
+        c.close()

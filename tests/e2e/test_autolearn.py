@@ -6,7 +6,7 @@ import signal
 import sqlite3
 import unittest
 
-from harness import Bulwark, SmtpConversation, message
+from harness import Bulwark, message, send
 
 SPAM = message(subject="FREE MONEY!!! ACT NOW", sender="winner@lotto.test", body=(
     "Dear Friend,\r\n\r\nYou have been selected to receive $1,000,000 CASH!!! This is not spam.\r\n"
@@ -17,20 +17,6 @@ HAM = message(subject="lunch on thursday", body=(
     "Hi Alice,\r\n\r\nAre we still on for lunch on Thursday? I can book the usual place.\r\n\r\nBob\r\n")).replace(
     "From: <", "From: Bob Jones <", 1)  # a person's mail names its sender
 UNSURE = message(subject="invoice", body="Please find the invoice below. Click here to pay.\r\n")
-
-
-def send(gw, data):
-    c = SmtpConversation(gw.port)
-    try:
-        assert c.reply()[0] == 220
-        assert c.cmd("EHLO client.test")[0] == 250
-        assert c.cmd("MAIL FROM:<bob@sender.test>")[0] == 250
-        assert c.cmd("RCPT TO:<alice@example.com>")[0] == 250
-        assert c.cmd("DATA")[0] == 354
-        c.send(data + ".\r\n")
-        return c.reply()
-    finally:
-        c.close()
 
 
 class AutoLearn(unittest.TestCase):

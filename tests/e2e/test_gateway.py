@@ -7,7 +7,7 @@ import signal
 import time
 import unittest
 
-from harness import Bulwark, SmtpConversation, free_port, message
+from harness import Bulwark, SmtpConversation, free_port, message, send
 
 
 def pe_attachment_message(to="alice@example.com"):
@@ -22,22 +22,6 @@ def pe_attachment_message(to="alice@example.com"):
             "Content-Disposition: attachment; filename=\"invoice.exe\"\r\n\r\n" + b64 + "--b1--\r\n")
     return message(subject="invoice", to=to, body=body,
                    extra="MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n")
-
-
-def send(gw, body, rcpts=("alice@example.com",)):
-    c = SmtpConversation(gw.port)
-    try:
-        assert c.reply()[0] == 220
-        assert c.cmd("EHLO client.test")[0] == 250
-        assert c.cmd("MAIL FROM:<bob@sender.test>")[0] == 250
-        for r in rcpts:
-            code, text = c.cmd(f"RCPT TO:<{r}>")
-            assert code == 250, text
-        assert c.cmd("DATA")[0] == 354
-        c.send(body + ".\r\n")
-        return c.reply()
-    finally:
-        c.close()
 
 
 class Decisions(unittest.TestCase):
