@@ -90,8 +90,8 @@ void append_nfkc(std::string& out, char32_t c) {
 struct WordScripts {
   bool latin = false, other = false;
   void add(char32_t c) {
-    if (c < 0x80) {
-      latin = true;
+    if (c < 0x80) {  // digits belong to every script
+      latin |= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
       return;
     }
     const UScriptCode s = script_of(static_cast<UChar32>(c));
@@ -190,23 +190,17 @@ bool deobfuscate(std::string_view utf8, std::string& out) {
 
 std::size_t mixed_script_words(std::string_view utf8) {
   std::size_t words = 0;
-  bool latin = false, other = false;
-  auto end_word = [&] {
-    if (latin && other) ++words;
-    latin = other = false;
-  };
+  WordScripts word;
   for (std::size_t i = 0; i < utf8.size();) {
     const char32_t c = next_cp(utf8, i);
-    if (!u_isUAlphabetic(static_cast<UChar32>(c)) && !(c >= '0' && c <= '9')) {
-      if (!invisible_cp(c)) end_word();
-      continue;
+    if (word_char(c)) {
+      word.add(c);
+    } else if (c < 0x80 || !hidden(c)) {  // a hidden character does not end the word
+      words += word.mixed() ? 1 : 0;
+      word.reset();
     }
-    const UScriptCode s = script_of(static_cast<UChar32>(c));
-    if (s == USCRIPT_LATIN) latin = true;
-    else if (disguising_script(s)) other = true;
   }
-  end_word();
-  return words;
+  return words + (word.mixed() ? 1 : 0);
 }
 
 }  // namespace bulwark::mime

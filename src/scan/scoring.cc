@@ -175,21 +175,26 @@ Action decide(double score, bool limit_hit, bool has_threats, const PolicyConfig
   return a;
 }
 
+bool limit_hit(const std::vector<Symbol>& symbols) {
+  return std::any_of(symbols.begin(), symbols.end(), [](const Symbol& s) {
+    const SymbolInfo* info = find_symbol(s.name);
+    return info != nullptr && info->group == "limit";
+  });
+}
+
 void finalize(Verdict& v, const PolicyConfig& policy) {
   v.score = score_symbols(v.symbols);
-  bool limit_hit = false;
   Action floor = Action::kAccept;
   for (const auto& s : v.symbols) {
     const SymbolInfo* info = find_symbol(s.name);
     if (!info) continue;
     // Classes of symbols whose action the administrator sets directly, whatever the score.
-    if (info->group == "limit") limit_hit = true;
-    else if (info->group == "encrypted") floor = std::max(floor, policy.encrypted_action);
+    if (info->group == "encrypted") floor = std::max(floor, policy.encrypted_action);
     else if (info->group == "dangerous") floor = std::max(floor, policy.dangerous_file_action);
     else if (info->group == "bomb") floor = std::max(floor, policy.bomb_action);
     else if (info->group == "unscannable") floor = std::max(floor, policy.unscannable_action);
   }
-  v.action = std::max(decide(v.score, limit_hit, !v.threats.empty(), policy), floor);
+  v.action = std::max(decide(v.score, limit_hit(v.symbols), !v.threats.empty(), policy), floor);
 }
 
 }  // namespace bulwark::scan

@@ -26,6 +26,10 @@ const SymbolInfo* find_symbol(std::string_view name);
 // Fills each symbol's score from the table; returns the total.
 double score_symbols(std::vector<Symbol>& symbols);
 
+// True when a symbol of the "limit" group was raised (a parser or inspection limit hit:
+// the message was not read whole).
+bool limit_hit(const std::vector<Symbol>& symbols);
+
 // Maps a score, parser limits and threats to the action, by the policy thresholds.
 Action decide(double score, bool limit_hit, bool has_threats, const PolicyConfig& policy);
 

@@ -16,6 +16,7 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "scan/output.h"
+#include "scan/scoring.h"
 #include "smtp/address.h"
 #include "smtp/tls.h"
 
@@ -354,19 +355,17 @@ void Gateway::decide(Session::Message message, const ClientInfo& client,
   });
 }
 
-void Gateway::autolearn(const std::shared_ptr<Runtime>& rt, const std::string& id, const scan::Verdict& verdict,
+void Gateway::autolearn(const std::shared_ptr<Runtime>& rt, const std::string& id, scan::Verdict& verdict,
                         std::shared_ptr<const std::string> bytes) {
   // The score the rules (and inspection) gave, without the classifier's own symbol: the
   // two must agree independently before the model learns anything.
   double rules_score = verdict.score;
-  bool limit_hit = false;
-  for (const auto& s : verdict.symbols) {
+  for (const auto& s : verdict.symbols)
     if (s.name.starts_with("BAYES_")) rules_score -= s.score;
-    if (s.name.find("_LIMIT_") != std::string::npos) limit_hit = true;
-  }
+  const bool limit_hit = scan::limit_hit(verdict.symbols);
   std::optional<double> p;
   if (verdict.spam_probability >= 0) p = verdict.spam_probability;
-  asio::post(*disk_, [rt, id, bytes, tokens = verdict.tokens, rules_score, p, limit_hit,
+  asio::post(*disk_, [rt, id, bytes, tokens = std::move(verdict.tokens), rules_score, p, limit_hit,
                       threats = !verdict.threats.empty()] {
     auto r = rt->learner->offer(sha256_hex(*bytes), tokens, rules_score, p, threats, limit_hit);
     if (!r) {

@@ -71,7 +71,8 @@ class Gateway : public Decider {
   void finish(const std::shared_ptr<Runtime>& rt, const Session::Message& m, const ClientInfo& client,
               scan::Verdict verdict, double elapsed_ms, std::function<void(std::string)> done);
   // Guarded auto-learning from an accepted verdict (on the disk threads; never blocks a reply).
-  void autolearn(const std::shared_ptr<Runtime>& rt, const std::string& id, const scan::Verdict& verdict,
+  // Takes the verdict's token hashes; the rest of it is left for finish().
+  void autolearn(const std::shared_ptr<Runtime>& rt, const std::string& id, scan::Verdict& verdict,
                  std::shared_ptr<const std::string> bytes);
 
   std::string config_path_;
