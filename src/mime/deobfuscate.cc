@@ -188,6 +188,8 @@ bool deobfuscate(std::string_view utf8, std::string& out) {
   return changed || mixed;
 }
 
+std::span<const std::pair<char32_t, char>> look_alike_letters() { return kLookAlikes; }
+
 std::size_t mixed_script_words(std::string_view utf8) {
   std::size_t words = 0;
   WordScripts word;

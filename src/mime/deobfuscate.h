@@ -8,8 +8,10 @@
 // rules functions (body_invisible(), body_mixed_script(), ...).
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace bulwark::mime {
 
@@ -19,5 +21,9 @@ bool deobfuscate(std::string_view utf8, std::string& out);
 
 // Words (letter runs) mixing Latin letters with Cyrillic, Greek, Armenian or Cherokee ones.
 std::size_t mixed_script_words(std::string_view utf8);
+
+// The look-alike letters of other scripts this step knows, each with the Latin letter it
+// imitates (rules' `/o` patterns match them in whole words too).
+std::span<const std::pair<char32_t, char>> look_alike_letters();
 
 }  // namespace bulwark::mime

@@ -34,6 +34,7 @@ struct Pattern {
   bool caseless = false;
   bool dotall = false;
   bool multiline = false;
+  bool disguised = false;  // `o`: `regex` is already rewritten (rules/disguise.h)
   std::string where;  // "file:line"
 };
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "rules/disguise.h"
 #include "rules/functions.h"
 #include "rules/lang.h"
 
@@ -301,12 +302,18 @@ class ExprParser {
           case 'i': p.caseless = true; break;
           case 's': p.dotall = true; break;
           case 'm': p.multiline = true; break;
-          default: return failed(std::string("unknown regex flag '") + text_[pos_] + "' (i, s, m)");
+          case 'o': p.disguised = true; break;
+          default: return failed(std::string("unknown regex flag '") + text_[pos_] + "' (i, s, m, o)");
         }
         ++pos_;
       }
       if (p.regex.empty()) return failed("empty regex");
       if (std::string why = unsupported_construct(p.regex); !why.empty()) return failed(why);
+      if (p.disguised) {
+        std::string expanded, why;
+        if (!expand_disguises(p.regex, p.caseless, expanded, why)) return failed(why);
+        p.regex = std::move(expanded);
+      }
       out_.patterns.push_back(std::move(p));
       Node n;
       n.kind = NodeKind::kTest;

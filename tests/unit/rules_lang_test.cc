@@ -60,7 +60,9 @@ TEST(RulesParse, ErrorsNameFileAndLine) {
             "t.rules:1: lookaround '(?=' is not supported (use a meta rule: A && !B)");
   EXPECT_EQ(load_error("rule A = body =~ /foo(?<!bar)/\n  score 1\n  describe d\n"),
             "t.rules:1: lookaround '(?<!' is not supported (use a meta rule: A && !B)");
-  EXPECT_EQ(load_error("rule A = body =~ /x/q\n  score 1\n  describe d\n"), "t.rules:1: unknown regex flag 'q' (i, s, m)");
+  EXPECT_EQ(load_error("rule A = body =~ /x/q\n  score 1\n  describe d\n"), "t.rules:1: unknown regex flag 'q' (i, s, m, o)");
+  EXPECT_EQ(load_error("rule A = body =~ /\\Qa.b\\E/o\n  score 1\n  describe d\n"),
+            "t.rules:1: \\Q...\\E is not supported with the o flag (escape the characters instead)");
   EXPECT_EQ(load_error("rule A = body =~ /x\n  score 1\n  describe d\n"), "t.rules:1: unterminated /regex/");
   EXPECT_EQ(load_error("rule A = nosuch()\n  score 1\n  describe d\n"), "t.rules:1: unknown function 'nosuch()'");
   EXPECT_EQ(load_error("rule A = B && C\n  score 1\n  describe d\n"), "t.rules:1: rule A refers to unknown rule C");
