@@ -13,6 +13,7 @@ packages=(
   libarchive-dev libmagic-dev libclamav-dev libyara-dev
   libasio-dev libc-ares-dev libsqlite3-dev libsodium-dev
   libhyperscan-dev libre2-dev libpsl-dev libidn2-dev
+  libzxing-dev libpng-dev libjpeg62-turbo-dev libgif-dev
   # tests, fuzzing, benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   libgmime-3.0-dev libglib2.0-dev

@@ -275,6 +275,8 @@ const std::vector<Setting>& settings() {
                    "File names longer than this raise FILE_NAME_LONG."),
       SIZE_SETTING("inspect.max_passwords", inspect.limits.max_passwords, 0, 1000,
                    "Candidate passwords from the message text tried on an encrypted archive."),
+      SIZE_SETTING("inspect.max_image_pixels", inspect.limits.max_image_pixels, 1024, 1e9,
+                   "Largest image (width x height) decoded to read QR and other 2D codes."),
       Setting{"inspect.clamav_database", "string",
               "Directory of ClamAV signature files; empty: the system's ClamAV database when present.", 0, 0,
               [](const Config& c) { return "\"" + c.inspect.clamav_database + "\""; },

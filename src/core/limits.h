@@ -34,6 +34,7 @@ struct InspectLimits {
   std::uint32_t max_time_ms = 20000;              // wall time for one message's inspection
   std::size_t max_name_length = 255;              // longer file names are a symbol
   std::size_t max_passwords = 16;                 // candidates tried on encrypted archives
+  std::size_t max_image_pixels = 16u << 20;       // one image decoded to read QR codes
 };
 
 }  // namespace bulwark

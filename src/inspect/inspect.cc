@@ -11,6 +11,7 @@
 #include "inspect/documents.h"
 #include "inspect/engines.h"
 #include "inspect/filetype.h"
+#include "inspect/image.h"
 #include "inspect/names.h"
 
 namespace bulwark::inspect {
@@ -163,6 +164,9 @@ void Inspector::inspect_blob(const Blob& blob) {
       // member) is a program the browser runs.
       if (!blob.names.empty() || blob.depth > 0) inspect_html_attachment(blob, *this);
       break;
+    case Family::kImage:
+      inspect_image(blob, *this);  // links in QR codes; then what may be appended to it
+      [[fallthrough]];
     default: {
       // Data appended to an image or other file: a zip or 7z any unpacker would find.
       const std::size_t off = find_embedded_archive(blob.bytes);

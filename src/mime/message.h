@@ -101,7 +101,8 @@ struct Message {
   std::string subject;
   std::string message_id;
   std::vector<Address> from;
-  std::vector<std::string> urls;  // from text parts (plain-text URLs and HTML links)
+  std::vector<std::string> urls;  // from text parts (plain-text URLs and HTML links); the scan
+                                  // adds links read from attachments (QR codes in images)
 
   const Part& root() const { return parts.front(); }
 };

@@ -31,7 +31,7 @@ const std::vector<FnSpec> kFunctions = {
     {"html_only", Fn::kHtmlOnly, false, "1 when the message has HTML body parts and no text/plain one."},
     {"hidden_text", Fn::kHiddenText, false,
      "Bytes of HTML text a reader cannot see (as the MIME renderer reports in HTML_HIDDEN_TEXT)."},
-    {"symbol", Fn::kSymbol, true, "1 when the parser raised this symbol (e.g. symbol(HTML_PASSWORD_FORM))."},
+    {"symbol", Fn::kSymbol, true, "1 when the MIME parser or inspection raised this symbol (e.g. symbol(IMAGE_QR_URL))."},
     {"has_header", Fn::kHasHeader, true, "Number of header fields with this name (0: missing)."},
     {"date_missing", Fn::kDateMissing, false, "1 without a Date field."},
     {"date_malformed", Fn::kDateMalformed, false, "1 when Date is not an RFC 5322 date (or its zone is impossible)."},

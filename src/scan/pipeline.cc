@@ -1,5 +1,7 @@
 #include "scan/pipeline.h"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -10,12 +12,18 @@
 #include "inspect/engines.h"
 #include "inspect/inspect.h"
 #include "inspect/passwords.h"
+#include "mime/decode.h"
 #include "mime/parser.h"
 #include "scan/scoring.h"
 
 namespace bulwark::scan {
 
 namespace {
+
+// URLs kept per message, as many as the MIME layer keeps from the text.
+constexpr std::size_t kMaxMessageUrls = 10000;
+// Inline data: pictures inspected per HTML part.
+constexpr std::size_t kMaxDataUris = 64;
 
 std::string_view origin_label(mime::Origin o) {
   switch (o) {
@@ -29,8 +37,30 @@ std::string_view origin_label(mime::Origin o) {
 }
 
 // Runs every leaf (views, embedded files, preambles included) through inspection.
-void inspect_message(const mime::Message& m, const inspect::Engines& engines,
-                     const InspectLimits& limits, Verdict& v, SymbolSet& symbols) {
+// Pictures written into the HTML itself (<img src="data:image/png;base64,...">) are blobs
+// like attachments: a QR code drawn that way is read the same. Bounded by the part's size.
+void inspect_data_uris(const mime::Part& p, inspect::Inspector& insp) {
+  std::size_t n = 0;
+  for (const mime::Link& l : p.links) {
+    const std::string_view url = l.url;
+    if (url.size() < 16 || strncasecmp(url.data(), "data:image/", 11) != 0) continue;
+    const std::size_t comma = url.find(',');
+    if (comma == std::string_view::npos || comma < 7 || strncasecmp(url.data() + comma - 7, ";base64", 7) != 0)
+      continue;
+    if (++n > kMaxDataUris) break;
+    std::string bytes;
+    mime::DecodeStats st;
+    mime::decode_base64(url.substr(comma + 1), mime::Base64Mode::kContinue, url.size(), bytes, st);
+    const std::string& kept = insp.keep(std::move(bytes));
+    insp.inspect_blob(inspect::Blob{kept, p.path + "#data-uri-" + std::to_string(n), {}, "", 1});
+  }
+}
+
+// Inspection's symbols join the message's (so rules can combine them: symbol(NAME)), and
+// links it read out of attachments (QR codes in images) join the message's URLs, so the
+// URL checks, `uri` rules and the classifier treat them like links in the text.
+void inspect_message(mime::Message& m, const inspect::Engines& engines, const InspectLimits& limits,
+                     Verdict& v) {
   inspect::Inspector insp(engines, limits);
   std::vector<std::string> passwords;
   for (const mime::Part& p : m.parts) {
@@ -45,9 +75,13 @@ void inspect_message(const mime::Message& m, const inspect::Engines& engines,
     // "2/invoice.zip/docs.tar/run.exe".
     std::string location = p.filename.empty() ? p.path : inspect::child_location(p.path, p.filename);
     insp.inspect_blob(inspect::Blob{p.payload, std::move(location), p.names, p.content_type, 0});
+    inspect_data_uris(p, insp);
   }
   for (auto& f : insp.results().symbols)
-    symbols.add(f.symbol, f.location + (f.detail.empty() ? "" : ": " + f.detail));
+    m.symbols.add(f.symbol, f.location + (f.detail.empty() ? "" : ": " + f.detail));
+  for (auto& u : insp.results().urls)
+    if (m.urls.size() < kMaxMessageUrls && std::find(m.urls.begin(), m.urls.end(), u) == m.urls.end())
+      m.urls.push_back(std::move(u));
   for (auto& t : insp.results().threats)
     v.threats.push_back(Threat{std::move(t.kind), std::move(t.name), std::move(t.location)});
 }
@@ -115,7 +149,7 @@ ScanResult Scanner::scan(std::string raw, std::string_view origin) const {
   const auto t0 = std::chrono::steady_clock::now();
   ScanResult r;
   r.message = mime::parse_message(std::move(raw), config_.limits, config_.mime);
-  const mime::Message& m = r.message;
+  mime::Message& m = r.message;
   Verdict& v = r.verdict;
   v.file = std::string(origin);
   v.message_id = m.message_id;
@@ -125,13 +159,13 @@ ScanResult Scanner::scan(std::string raw, std::string_view origin) const {
     v.parts.push_back(PartInfo{p.path, p.content_type, p.filename, p.payload.size(),
                                sha256_hex(p.payload), std::string(origin_label(p.origin))});
   }
-  SymbolSet symbols = m.symbols;
   if (engines_) {
-    inspect_message(m, *engines_, config_.inspect.limits, v, symbols);
+    inspect_message(m, *engines_, config_.inspect.limits, v);
   } else {
     // Never pass a message as clean because an engine is missing.
-    symbols.add("AV_ERROR", "inspection engines not loaded: " + load_error_);
+    m.symbols.add("AV_ERROR", "inspection engines not loaded: " + load_error_);
   }
+  SymbolSet symbols = m.symbols;
   if (model_ || (config_.classify.enabled && config_.classify.autolearn)) {
     std::vector<std::uint64_t> tokens = classify::token_hashes(m);
     if (model_) {

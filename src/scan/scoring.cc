@@ -126,6 +126,9 @@ const std::vector<SymbolInfo>& all_symbols() {
       {"HTML_ATTACH_SCRIPT", 3.0, "document", "Script in an HTML attachment."},
       {"HTML_ATTACH_CREDENTIAL_FORM", 6.0, "document", "An HTML attachment with a form that sends credentials."},
       {"HTML_SMUGGLING", 8.0, "document", "An HTML attachment that assembles a file download from script (HTML smuggling)."},
+      // Images (src/inspect/image_*.cc).
+      {"IMAGE_QR_URL", 1.5, "document", "An image holds a QR or other 2D code linking to a URL (checked like any link; detail: the URL)."},
+      {"IMAGE_NOT_READ", 0.5, "document", "An image larger than inspect.max_image_pixels was not read for QR codes."},
       // Engines (src/inspect/av_clamav.cc, av_yara.cc).
       {"AV_HEURISTIC", 10.0, "av", "A ClamAV heuristic alert (encrypted content, limits exceeded, broken executable)."},
       {"AV_ERROR", 0.0, "unscannable", "The antivirus engine failed on this content: it is not passed as clean."},

@@ -1,0 +1,274 @@
+// Links hidden in images: QR codes in PNG, JPEG and GIF attachments are read, their URLs
+// join the message's links (so URL checks and rules see them), and hostile or oversized
+// images end in a clear result, never a crash. Images are made here: zxing-cpp's writer
+// draws the code, libpng / libjpeg / giflib encode it.
+#include <gtest/gtest.h>
+
+#define ZX_USE_UTF8 1
+#include <ZXing/BitMatrix.h>
+#include <ZXing/MultiFormatWriter.h>
+#include <gif_lib.h>
+#include <png.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+extern "C" {
+#include <jpeglib.h>
+}
+
+#include "inspect/image.h"
+#include "scan/output.h"
+#include "scan/pipeline.h"
+
+namespace bulwark::inspect {
+namespace {
+
+// A QR code drawn `scale` pixels per module, with a quiet zone.
+GreyImage qr(const std::string& text, int size) {
+  const ZXing::BitMatrix bits = ZXing::MultiFormatWriter(ZXing::BarcodeFormat::QRCode).setMargin(4).encode(text, size, size);
+  const auto m = ZXing::ToMatrix<std::uint8_t>(bits, 0, 255);
+  GreyImage g;
+  g.width = m.width();
+  g.height = m.height();
+  g.pixels.assign(m.data(), m.data() + static_cast<std::size_t>(g.width) * g.height);
+  return g;
+}
+
+std::string png(const GreyImage& g, bool transparent_background = false) {
+  png_image img;
+  std::memset(&img, 0, sizeof img);
+  img.version = PNG_IMAGE_VERSION;
+  img.width = static_cast<png_uint_32>(g.width);
+  img.height = static_cast<png_uint_32>(g.height);
+  std::vector<std::uint8_t> px;
+  if (transparent_background) {
+    img.format = PNG_FORMAT_GA;  // black modules on nothing: viewers show them on white
+    for (std::uint8_t v : g.pixels) {
+      px.push_back(0);
+      px.push_back(v < 128 ? 255 : 0);
+    }
+  } else {
+    img.format = PNG_FORMAT_GRAY;
+    px = g.pixels;
+  }
+  png_alloc_size_t size = 0;
+  EXPECT_TRUE(png_image_write_to_memory(&img, nullptr, &size, 0, px.data(), 0, nullptr));
+  std::string out(size, '\0');
+  EXPECT_TRUE(png_image_write_to_memory(&img, out.data(), &size, 0, px.data(), 0, nullptr));
+  out.resize(size);
+  return out;
+}
+
+std::string jpeg(const GreyImage& g) {
+  jpeg_compress_struct c;
+  jpeg_error_mgr err;
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  unsigned char* buf = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&c, &buf, &size);
+  c.image_width = static_cast<JDIMENSION>(g.width);
+  c.image_height = static_cast<JDIMENSION>(g.height);
+  c.input_components = 1;
+  c.in_color_space = JCS_GRAYSCALE;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, 85, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW row = const_cast<JSAMPROW>(g.pixels.data() + static_cast<std::size_t>(c.next_scanline) * g.width);
+    jpeg_write_scanlines(&c, &row, 1);
+  }
+  jpeg_finish_compress(&c);
+  std::string out(reinterpret_cast<char*>(buf), size);
+  jpeg_destroy_compress(&c);
+  std::free(buf);
+  return out;
+}
+
+int gif_write(GifFileType* g, const GifByteType* data, int len) {
+  static_cast<std::string*>(g->UserData)->append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
+  return len;
+}
+
+// Two colours: index 0 white, 1 black; `interlaced` writes rows in the four-pass order.
+std::string gif(const GreyImage& g, bool interlaced) {
+  std::string out;
+  int error = 0;
+  GifFileType* f = EGifOpen(&out, gif_write, &error);
+  GifColorType colors[2] = {{255, 255, 255}, {0, 0, 0}};
+  ColorMapObject* map = GifMakeMapObject(2, colors);
+  EGifPutScreenDesc(f, g.width, g.height, 1, 0, map);
+  EGifPutImageDesc(f, 0, 0, g.width, g.height, interlaced, nullptr);
+  std::vector<GifPixelType> line(static_cast<std::size_t>(g.width));
+  auto put = [&](int y) {
+    for (int x = 0; x < g.width; ++x) line[x] = g.pixels[static_cast<std::size_t>(y) * g.width + x] < 128 ? 1 : 0;
+    EGifPutLine(f, line.data(), g.width);
+  };
+  if (interlaced) {
+    const int start[4] = {0, 4, 2, 1}, step[4] = {8, 8, 4, 2};
+    for (int p = 0; p < 4; ++p)
+      for (int y = start[p]; y < g.height; y += step[p]) put(y);
+  } else {
+    for (int y = 0; y < g.height; ++y) put(y);
+  }
+  EGifCloseFile(f, &error);
+  GifFreeMapObject(map);
+  return out;
+}
+
+std::vector<std::string> codes_in(const std::string& bytes, std::size_t max_pixels = 16u << 20) {
+  GreyImage g;
+  EXPECT_EQ(read_grey(bytes, max_pixels, g), ImageRead::kOk);
+  return read_codes(g, 8);
+}
+
+const std::string kUrl = "https://login.micros0ft-support.example/mfa?u=alice";
+
+TEST(InspectImage, ReadsQrCodesInEachFormat) {
+  const GreyImage code = qr(kUrl, 240);
+  EXPECT_EQ(codes_in(png(code)), std::vector<std::string>{kUrl});
+  EXPECT_EQ(codes_in(png(code, true)), std::vector<std::string>{kUrl});  // transparent background
+  EXPECT_EQ(codes_in(jpeg(code)), std::vector<std::string>{kUrl});
+  EXPECT_EQ(codes_in(gif(code, false)), std::vector<std::string>{kUrl});
+  EXPECT_EQ(codes_in(gif(code, true)), std::vector<std::string>{kUrl});
+}
+
+TEST(InspectImage, FindsASmallCodeInALargerPicture) {
+  const GreyImage code = qr(kUrl, 150);
+  GreyImage poster;
+  poster.width = 900;
+  poster.height = 700;
+  poster.pixels.assign(static_cast<std::size_t>(poster.width) * poster.height, 200);  // grey page
+  for (int y = 0; y < code.height; ++y)
+    for (int x = 0; x < code.width; ++x)
+      poster.pixels[static_cast<std::size_t>(y + 480) * poster.width + x + 700] = code.pixels[y * code.width + x];
+  EXPECT_EQ(codes_in(png(poster)), std::vector<std::string>{kUrl});
+}
+
+TEST(InspectImage, ScalesLargeJpegsDownAndRefusesOtherLargeImages) {
+  const GreyImage code = qr(kUrl, 600);
+  GreyImage g;
+  ASSERT_EQ(read_grey(jpeg(code), 200 * 200, g), ImageRead::kOk);  // read at 1/4 scale
+  EXPECT_EQ(g.width, 150);
+  EXPECT_EQ(read_codes(g, 8), std::vector<std::string>{kUrl});
+  EXPECT_EQ(read_grey(png(code), 200 * 200, g), ImageRead::kTooLarge);
+  EXPECT_EQ(read_grey(gif(code, false), 200 * 200, g), ImageRead::kTooLarge);
+}
+
+TEST(InspectImage, HostileBytesEndInAClearResult) {
+  const GreyImage code = qr(kUrl, 120);
+  GreyImage g;
+  for (const std::string& whole : {png(code), jpeg(code), gif(code, true)}) {
+    // Every truncation: never a crash; a partial image may still decode.
+    for (std::size_t n = 0; n < whole.size(); n += std::max<std::size_t>(1, whole.size() / 97)) {
+      const ImageRead r = read_grey(whole.substr(0, n), 16u << 20, g);
+      EXPECT_TRUE(r == ImageRead::kOk || r == ImageRead::kCorrupt || r == ImageRead::kNotImage) << n;
+      if (r == ImageRead::kOk) {
+        EXPECT_EQ(g.pixels.size(), static_cast<std::size_t>(g.width) * g.height);
+      }
+    }
+    // Flipped bytes after the signature.
+    std::string bad = whole;
+    for (std::size_t i = 12; i < bad.size(); i += 7) bad[i] = static_cast<char>(bad[i] ^ 0x5a);
+    const ImageRead r = read_grey(bad, 16u << 20, g);
+    EXPECT_NE(r, ImageRead::kTooLarge);
+  }
+  // A PNG header claiming 60000 x 60000 pixels is refused before any pixel is allocated.
+  std::string huge = png(code);
+  huge[16] = '\0', huge[17] = '\0', huge[18] = '\xea', huge[19] = '\x60';
+  huge[20] = '\0', huge[21] = '\0', huge[22] = '\xea', huge[23] = '\x60';
+  const ImageRead r = read_grey(huge, 16u << 20, g);
+  EXPECT_TRUE(r == ImageRead::kTooLarge || r == ImageRead::kCorrupt);  // the header CRC no longer matches
+  EXPECT_EQ(read_grey("BM not a format we read", 16u << 20, g), ImageRead::kNotImage);
+  EXPECT_TRUE(codes_in(png(GreyImage{64, 64, std::vector<std::uint8_t>(64 * 64, 255)})).empty());
+}
+
+// ---- the whole pipeline ----
+
+std::string base64(std::string_view in) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
+    out += k[v >> 18];
+    out += k[(v >> 12) & 63];
+    out += i + 1 < in.size() ? k[(v >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? k[v & 63] : '=';
+    if (i % 57 == 54) out += "\r\n";
+  }
+  return out;
+}
+
+std::string mail_with_image(const std::string& text, const std::string& type, const std::string& image) {
+  return "From: IT Service Desk <it@example.net>\r\nTo: alice@example.org\r\nSubject: Action required\r\n"
+         "MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"B\"\r\n\r\n--B\r\n"
+         "Content-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n--B\r\nContent-Type: " + type +
+         "\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: inline\r\n\r\n" + base64(image) +
+         "\r\n--B--\r\n";
+}
+
+bool has(const scan::Verdict& v, const std::string& name, const std::string& detail_part = "") {
+  return std::any_of(v.symbols.begin(), v.symbols.end(), [&](const Symbol& s) {
+    return s.name == name && s.detail.find(detail_part) != std::string::npos;
+  });
+}
+
+const scan::Scanner& scanner() {
+  static const scan::Scanner s(default_config());
+  return s;
+}
+
+TEST(InspectImage, QrLinksJoinTheMessageLinksAndTheirChecks) {
+  const std::string ip_url = "http://198.51.100.7/owa/auth/login.aspx";
+  const auto r = scanner().scan(
+      mail_with_image("Your mailbox password expires today. Scan the code below with your phone to keep it.",
+                      "image/png", png(qr(ip_url, 200))),
+      "qr");
+  EXPECT_TRUE(has(r.verdict, "IMAGE_QR_URL", ip_url)) << scan::to_json(r.verdict);
+  EXPECT_NE(std::find(r.message.urls.begin(), r.message.urls.end(), ip_url), r.message.urls.end());
+  EXPECT_TRUE(has(r.verdict, "URL_IP_HOST", "198.51.100.7")) << scan::to_json(r.verdict);
+  EXPECT_TRUE(has(r.verdict, "QR_CREDENTIAL_LURE")) << scan::to_json(r.verdict);
+  EXPECT_NE(r.verdict.action, Action::kAccept) << scan::to_json(r.verdict);
+}
+
+TEST(InspectImage, QrCodesDrawnInlineAsDataUrisAreReadToo) {
+  const std::string url = "https://bit.ly/3qRpay";
+  std::string b64 = base64(gif(qr(url, 180), false));
+  b64.erase(std::remove(b64.begin(), b64.end(), '\r'), b64.end());
+  b64.erase(std::remove(b64.begin(), b64.end(), '\n'), b64.end());
+  const std::string mail =
+      "From: Payroll <hr@example.net>\r\nTo: alice@example.org\r\nSubject: Salary adjustment\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+      "<p>Review your salary adjustment: scan with your phone.</p><img src=\"data:image/gif;base64," + b64 + "\">\r\n";
+  const auto r = scanner().scan(mail, "inline");
+  EXPECT_TRUE(has(r.verdict, "IMAGE_QR_URL", "1#data-uri-1: " + url)) << scan::to_json(r.verdict);
+  EXPECT_TRUE(has(r.verdict, "URL_SHORTENER", "bit.ly")) << scan::to_json(r.verdict);
+  EXPECT_TRUE(has(r.verdict, "QR_CREDENTIAL_LURE")) << scan::to_json(r.verdict);
+}
+
+TEST(InspectImage, OrdinaryPicturesAndCodesWithoutLinksRaiseNothing) {
+  GreyImage photo{300, 200, {}};
+  for (int y = 0; y < 200; ++y)
+    for (int x = 0; x < 300; ++x) photo.pixels.push_back(static_cast<std::uint8_t>((x * 7 + y * 3) % 256));
+  auto r = scanner().scan(mail_with_image("Photos from the weekend.", "image/jpeg", jpeg(photo)), "photo");
+  EXPECT_FALSE(has(r.verdict, "IMAGE_QR_URL")) << scan::to_json(r.verdict);
+  r = scanner().scan(mail_with_image("Your ticket.", "image/png", png(qr("TICKET 4711 ROW 12 SEAT 7", 200))), "ticket");
+  EXPECT_FALSE(has(r.verdict, "IMAGE_QR_URL")) << scan::to_json(r.verdict);
+}
+
+TEST(InspectImage, ImagesOverTheLimitAreNamed) {
+  Config c = default_config();
+  c.inspect.limits.max_image_pixels = 100 * 100;
+  const scan::Scanner small(c);
+  const auto r = small.scan(mail_with_image("See the code.", "image/png", png(qr(kUrl, 300))), "big");
+  EXPECT_TRUE(has(r.verdict, "IMAGE_NOT_READ", "max_image_pixels=10000")) << scan::to_json(r.verdict);
+  EXPECT_FALSE(has(r.verdict, "IMAGE_QR_URL"));
+}
+
+}  // namespace
+}  // namespace bulwark::inspect
