@@ -52,7 +52,7 @@ struct Results {
   std::vector<ThreatFinding> threats;
   std::size_t blobs = 0;           // blobs inspected (leaves + members + objects)
   std::size_t expanded_bytes = 0;  // bytes produced by unpacking
-  std::vector<std::string> urls;   // links read out of blobs (QR codes in images)
+  std::vector<std::string> urls;   // links read out of blobs (QR codes, PDF link actions)
 };
 
 class Inspector {

@@ -17,6 +17,7 @@
 
 #include "core/escape.h"
 #include "inspect/documents.h"
+#include "mime/url.h"
 
 namespace bulwark::inspect {
 
@@ -34,7 +35,8 @@ constexpr std::size_t kMaxString = 4096;  // decoded string bytes kept per token
 constexpr std::size_t kMaxStreamOut = 64u << 20;
 constexpr std::size_t kMaxInflated = 4096;  // streams inflated per file
 constexpr std::size_t kMaxEmbedded = 64;
-constexpr std::size_t kMaxUris = 5;  // URIs shown in the detail
+constexpr std::size_t kMaxUris = 5;    // URIs shown in the detail
+constexpr std::size_t kMaxLinks = 64;  // URIs handed to the URL checks (Results::urls)
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\0';
@@ -364,6 +366,7 @@ class PdfScanner {
             if (f.key == "URI") {
               ++uri_count_;
               if (uris_.size() < kMaxUris) uris_.push_back(t.text.substr(0, 200));
+              if (links_.size() < kMaxLinks) links_.push_back(t.text);
             }
             f.expect_key = true;
           }
@@ -643,6 +646,9 @@ class PdfScanner {
       std::string d = std::to_string(uri_count_) + " URI action(s): ";
       for (std::size_t i = 0; i < uris_.size(); ++i) d += (i ? ", " : "") + shown(uris_[i]);
       insp_.symbol(blob_, "PDF_URI", d);
+      // The link a reader clicks in the PDF ("View the document"): checked like any link.
+      for (const std::string& l : links_)
+        for (std::string& u : mime::find_urls(l, 1)) insp_.results().urls.push_back(std::move(u));
     }
     if (embedded_file_ || !embedded_.empty()) {
       std::string d = std::to_string(embedded_.size()) + " embedded file stream(s)";
@@ -679,6 +685,7 @@ class PdfScanner {
   bool embedded_file_ = false, submit_form_ = false, rich_media_ = false, xfa_ = false;
   std::size_t uri_count_ = 0;
   std::vector<std::string> uris_;
+  std::vector<std::string> links_;
   std::vector<std::string> obfuscated_;
   std::map<long long, std::string> names_by_obj_;
   std::vector<std::string> all_names_;

@@ -102,7 +102,7 @@ struct Message {
   std::string message_id;
   std::vector<Address> from;
   std::vector<std::string> urls;  // from text parts (plain-text URLs and HTML links); the scan
-                                  // adds links read from attachments (QR codes in images)
+                                  // adds links read from attachments (QR codes, PDFs)
 
   const Part& root() const { return parts.front(); }
 };

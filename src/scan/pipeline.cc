@@ -57,7 +57,7 @@ void inspect_data_uris(const mime::Part& p, inspect::Inspector& insp) {
 }
 
 // Inspection's symbols join the message's (so rules can combine them: symbol(NAME)), and
-// links it read out of attachments (QR codes in images) join the message's URLs, so the
+// links it read out of attachments (QR codes in images, PDF link actions) join the message's URLs, so the
 // URL checks, `uri` rules and the classifier treat them like links in the text.
 void inspect_message(mime::Message& m, const inspect::Engines& engines, const InspectLimits& limits,
                      Verdict& v) {

@@ -1129,6 +1129,8 @@ TEST(InspectPdf, UriActionsAndRichMedia) {
   EXPECT_NE(r.detail("PDF_URI").find("2 URI"), std::string::npos);
   EXPECT_NE(r.detail("PDF_URI").find("evil.example/b"), std::string::npos);
   EXPECT_TRUE(r.has("PDF_RICHMEDIA"));
+  // The links join the message's URLs for the URL checks.
+  EXPECT_EQ(r.results().urls, (std::vector<std::string>{"https://evil.example/a", "https://evil.example/b"}));
 }
 
 TEST(InspectPdf, MalformedInputsAreBounded) {
