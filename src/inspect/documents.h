@@ -38,9 +38,11 @@ void inspect_rtf(const Blob& blob, Inspector& insp);
 bool looks_like_pdf(std::string_view bytes);
 void inspect_pdf(const Blob& blob, Inspector& insp);
 
-// HTML attachments: scripts (HTML_ATTACH_SCRIPT), forms posting credentials
-// (HTML_ATTACH_CREDENTIAL_FORM), HTML smuggling (HTML_SMUGGLING: large base64 blobs
-// assembled into a download — decoded and inspected as children).
+// HTML and SVG attachments: scripts (HTML_ATTACH_SCRIPT), forms posting credentials
+// (HTML_ATTACH_CREDENTIAL_FORM), pages that navigate away as they open
+// (HTML_ATTACH_REDIRECT), HTML smuggling (HTML_SMUGGLING: large base64 blobs assembled
+// into a download — decoded and inspected as children). Redirect targets (atob() decoded)
+// and password-form actions go to Results::urls.
 void inspect_html_attachment(const Blob& blob, Inspector& insp);
 
 }  // namespace bulwark::inspect

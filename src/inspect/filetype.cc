@@ -41,6 +41,37 @@ bool istarts(std::string_view b, std::string_view prefix) {
   return b.size() >= prefix.size() && strncasecmp(b.data(), prefix.data(), prefix.size()) == 0;
 }
 
+// What comes before an XML document's root element: the <?xml ...?> declaration,
+// processing instructions, comments and a <!DOCTYPE ...> (internal subset included). SVG
+// and XHTML files start this way; the root element after it is what a browser runs.
+std::string_view skip_xml_prolog(std::string_view b) {
+  for (int items = 0; items < 64; ++items) {
+    b = skip_bom_and_space(b);
+    std::size_t end = std::string_view::npos;
+    if (b.starts_with("<?")) {
+      end = b.find("?>");
+      if (end != std::string_view::npos) end += 2;
+    } else if (b.starts_with("<!--")) {
+      end = b.find("-->", 4);
+      if (end != std::string_view::npos) end += 3;
+    } else if (istarts(b, "<!doctype") && !istarts(b, "<!doctype html")) {
+      const std::size_t bracket = b.find('['), close = b.find('>');
+      if (bracket != std::string_view::npos && bracket < close) {
+        end = b.find("]", bracket);
+        if (end != std::string_view::npos) end = b.find('>', end);
+      } else {
+        end = close;
+      }
+      if (end != std::string_view::npos) end += 1;
+    } else {
+      return b;
+    }
+    if (end == std::string_view::npos) return {};
+    b.remove_prefix(end);
+  }
+  return b;
+}
+
 // Our own sniffing first: precise for what attackers send, and independent of how a
 // libmagic version happens to describe it.
 bool sniff(std::string_view b, FileType& t) {
@@ -78,7 +109,7 @@ bool sniff(std::string_view b, FileType& t) {
     return set(ooxml ? Family::kOoxml : Family::kArchive, ooxml ? "ooxml" : "zip");
   }
   if (looks_like_archive(b)) return set(Family::kArchive, "archive");
-  const std::string_view text = skip_bom_and_space(head);
+  const std::string_view text = skip_xml_prolog(b.substr(0, std::min<std::size_t>(b.size(), 16u << 10)));
   if (istarts(text, "<!doctype html") || istarts(text, "<html") || istarts(text, "<head") ||
       istarts(text, "<body") || istarts(text, "<script") || istarts(text, "<svg"))
     return set(Family::kHtml, "html");

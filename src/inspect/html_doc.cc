@@ -1,5 +1,6 @@
 // HTML attachments: a file the browser runs, not a mail body. Scripts and event handlers,
-// forms that collect credentials, and HTML smuggling: script that assembles a download
+// forms that collect credentials, pages that redirect the browser as they open (the
+// attachment as a link in disguise; SVG files too), and HTML smuggling: script that assembles a download
 // from a large base64 literal (often split into concatenated pieces) or an <a download>
 // with a data: URI. The payload is decoded (bounded) and inspected as a child, so the
 // chain sees what the browser would save.
@@ -16,6 +17,7 @@
 #include "core/utf8.h"
 #include "core/escape.h"
 #include "inspect/documents.h"
+#include "mime/url.h"
 
 namespace bulwark::inspect {
 
@@ -37,6 +39,7 @@ constexpr std::size_t kMaxScript = 16u << 20;  // script text collected
 constexpr std::size_t kMaxTextRun = 16u << 20;
 constexpr std::size_t kMinBase64 = 1024;  // a literal this long is a payload
 constexpr std::size_t kMaxPayloads = 4;
+constexpr std::size_t kMaxLinks = 16;  // redirect and form targets handed to the URL checks
 constexpr std::size_t kMaxAttr = 64u << 20;  // data: URIs can be large
 
 
@@ -181,6 +184,7 @@ class HtmlScanner {
     markup();
     if (in_form_) end_form();
     analyse_script();
+    analyse_redirect();
     report();
   }
 
@@ -323,6 +327,21 @@ class HtmlScanner {
         }
       }
     }
+    if (name == "meta") {
+      const std::string* equiv = find(attrs, "http-equiv");
+      const std::string* content = find(attrs, "content");
+      if (equiv && content && iequals(trim(*equiv), "refresh")) {
+        const std::string lowered = to_lower(*content);
+        const std::size_t u = lowered.find("url=");
+        if (u != std::string::npos) {
+          redirect_ = "meta refresh";
+          std::string target(trim(std::string_view(*content).substr(u + 4)));
+          if (!target.empty() && (target.front() == '\'' || target.front() == '"')) target.erase(0, 1);
+          if (!target.empty() && (target.back() == '\'' || target.back() == '"')) target.pop_back();
+          add_link(target);
+        }
+      }
+    }
     const std::string* download = find(attrs, "download");
     if (download) {
       download_attr_ = true;
@@ -357,6 +376,7 @@ class HtmlScanner {
     in_form_ = false;
     const bool http = istarts(form_action_, "http://") || istarts(form_action_, "https://") ||
                       istarts(form_action_, "//");
+    if (form_password_ && http) add_link(form_action_);
     if (form_password_ || http) {
       std::string d = form_password_ ? "password form posting to " : "form posting to ";
       d += form_action_.empty() ? std::string("(no action)") : shown(form_action_.substr(0, 300));
@@ -533,7 +553,48 @@ class HtmlScanner {
     }
   }
 
+  // A page that sends the browser elsewhere as soon as it opens: the HTML attachment as a
+  // link in disguise. Its targets (literal, or base64 for atob()) join the message's URLs.
+  void analyse_redirect() {
+    if (script_.empty()) return;
+    const std::string lowered = to_lower(script_);
+    static constexpr std::string_view kNavigations[] = {
+        "location.href",    "location.replace", "location.assign", "window.location", "document.location",
+        "top.location",     "self.location",    "parent.location", "[\"location\"]",   "['location']",
+        "location=",        "location =",       "window.open(",    "navigate("};
+    for (std::string_view k : kNavigations)
+      if (lowered.find(k) != std::string::npos) {
+        redirect_ = "script sets " + std::string(k);
+        break;
+      }
+    if (redirect_.empty()) return;
+    for (std::string& u : mime::find_urls(script_, kMaxLinks)) add_link(u);
+    // atob("aHR0cHM6Ly9...") : the target, base64-encoded so no filter reads it.
+    for (std::size_t at = lowered.find("atob("); at != std::string::npos && links_.size() < kMaxLinks;
+         at = lowered.find("atob(", at + 5)) {
+      std::size_t i = at + 5;
+      while (i < script_.size() && is_space(script_[i])) ++i;
+      if (i >= script_.size() || (script_[i] != '"' && script_[i] != '\'')) continue;
+      const std::size_t end = script_.find(script_[i], i + 1);
+      if (end == std::string::npos || end - i > 4096) continue;
+      for (std::string& u : mime::find_urls(decode_base64(std::string_view(script_).substr(i + 1, end - i - 1), 4096), 4))
+        add_link(u);
+    }
+  }
+
+  void add_link(std::string_view url) {
+    if (links_.size() >= kMaxLinks) return;
+    for (std::string& u : mime::find_urls(url, 1))
+      if (std::find(links_.begin(), links_.end(), u) == links_.end()) links_.push_back(std::move(u));
+  }
+
   void report() {
+    if (!redirect_.empty()) {
+      std::string d = redirect_;
+      for (std::size_t i = 0; i < links_.size() && i < 3; ++i) d += (i ? ", " : " to ") + shown(links_[i], 120);
+      insp_.symbol(blob_, "HTML_ATTACH_REDIRECT", d);
+    }
+    for (const std::string& u : links_) insp_.results().urls.push_back(u);
     if (scripts_ || !handlers_.empty() || js_urls_) {
       std::string d = std::to_string(scripts_) + " script element(s)";
       if (external_scripts_) d += " (" + std::to_string(external_scripts_) + " external)";
@@ -575,6 +636,8 @@ class HtmlScanner {
   bool download_attr_ = false;
   std::string download_name_;
   std::string indicator_;
+  std::string redirect_;            // how the page navigates away, empty when it does not
+  std::vector<std::string> links_;  // where to (and where its password form posts)
   std::size_t text_bytes_ = 0;
   std::vector<std::string> text_candidates_;
   std::vector<Payload> payloads_;

@@ -48,8 +48,9 @@ void extract_text(Message& m, const MimeLimits& limits, const MimeConfig& option
     } else {
       p.text = std::move(t.utf8);
     }
-    // URLs a reader could click: in the body text, not inside attached documents.
-    if (p.disposition != "attachment" || p.content_type == "text/plain")
+    // URLs a reader could click: in the body text, not inside attached documents, except
+    // plain text and calendar invitations, whose links the mail client shows as links.
+    if (p.disposition != "attachment" || p.content_type == "text/plain" || p.content_type == "text/calendar")
       for (auto& u : find_urls(p.text, kMaxUrlsPerPart)) add_url(std::move(u));
   }
 }

@@ -125,6 +125,7 @@ const std::vector<SymbolInfo>& all_symbols() {
       {"PDF_URI", 0.5, "document", "Link actions in a PDF."},
       {"HTML_ATTACH_SCRIPT", 3.0, "document", "Script in an HTML attachment."},
       {"HTML_ATTACH_CREDENTIAL_FORM", 6.0, "document", "An HTML attachment with a form that sends credentials."},
+      {"HTML_ATTACH_REDIRECT", 4.0, "document", "An HTML or SVG attachment that sends the browser to another page as it opens (script or meta refresh; detail: where)."},
       {"HTML_SMUGGLING", 8.0, "document", "An HTML attachment that assembles a file download from script (HTML smuggling)."},
       // Images (src/inspect/image_*.cc).
       {"IMAGE_QR_URL", 1.5, "document", "An image holds a QR or other 2D code linking to a URL (checked like any link; detail: the URL)."},

