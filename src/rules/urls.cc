@@ -464,6 +464,15 @@ void UrlAnalyzer::analyze(const mime::Message& m, std::string_view recipient_dom
   };
   std::unordered_set<std::string> checked_domains;
   UrlParts u, t;
+  // The sender's registrable domain: a link shown as one domain that goes through the
+  // sender's own domain is its click tracking (newsletters do it to count clicks), unless
+  // the shown domain is a protected brand or the organisation's own.
+  const std::string sender_reg = m.from.empty() ? std::string() : normalize_host(m.from.front().domain).registrable;
+  auto brand_or_own = [&](const std::string& reg) {
+    if (std::find(own.begin(), own.end(), reg) != own.end()) return true;
+    const auto p = protected_skeletons_.find(skeleton(reg));
+    return p != protected_skeletons_.end();
+  };
 
   for (const Item& it : items) {
     std::string_view url = trim(it.url);
@@ -535,8 +544,9 @@ void UrlAnalyzer::analyze(const mime::Message& m, std::string_view recipient_dom
               psl_is_public_suffix2(psl_, tld.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) &&
               std::all_of(tld.begin(), tld.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
             looks_domain = true;
+          const bool sender_tracking = !sender_reg.empty() && h.registrable == sender_reg && !brand_or_own(th.registrable);
           if (looks_domain && !th.registrable.empty() && !h.registrable.empty() && th.registrable != h.registrable &&
-              th.registrable != target_reg)
+              th.registrable != target_reg && !sender_tracking)
             out.add(Builtin::kTextMismatch, "shows " + th.registrable + ", goes to " + h.registrable);
         }
       }

@@ -98,6 +98,28 @@ TEST(RulesUrls, AnchorTextMismatch) {
   EXPECT_TRUE(has(h, "URL_REDIRECTOR"));
 }
 
+// Newsletters count clicks through their own domain: a link shown as a shop's domain that
+// goes to the sender's domain is that, not phishing; unless the shown domain is a brand
+// phishers imitate, or the organisation's own.
+TEST(RulesUrls, AnchorTextMismatchThroughTheSendersOwnDomain) {
+  auto from = [&](const std::string& sender, const std::string& body, const RulesOptions& o = {}) {
+    return rules(o)->evaluate(parse("From: News <" + sender + ">\r\nSubject: s\r\nContent-Type: text/html\r\n\r\n" + body + "\r\n"),
+                              {});
+  };
+  const std::string newsletter = "<a href=\"http://clickthru.online.example/Click?q=2e-eMTG\">www.buy.example</a>";
+  EXPECT_FALSE(has(from("Online#3.19@newsletter.online.example", newsletter), "URL_TEXT_MISMATCH"));
+  EXPECT_TRUE(has(from("deals@elsewhere.example", newsletter), "URL_TEXT_MISMATCH"));
+  // A phisher sending from the domain it links to, showing a protected brand.
+  EXPECT_EQ(detail(from("service@paypal-help.example", "<a href=\"https://secure.paypal-help.example/\">www.paypal.com</a>"),
+                   "URL_TEXT_MISMATCH"),
+            "shows paypal.com, goes to paypal-help.example");
+  // ... or the organisation's own domain.
+  RulesOptions o;
+  o.own_domains = {"example-bank.com"};
+  EXPECT_TRUE(has(from("it@helpdesk.example", "<a href=\"https://sso.helpdesk.example/\">portal.example-bank.com</a>", o),
+                  "URL_TEXT_MISMATCH"));
+}
+
 TEST(RulesUrls, ShortenerRedirectorDataUri) {
   EXPECT_EQ(detail(html("<a href=\"https://bit.ly/3xYz\">x</a>"), "URL_SHORTENER"), "bit.ly");
   EXPECT_FALSE(has(html("<a href=\"https://bitly.example.org/\">x</a>"), "URL_SHORTENER"));
