@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -54,7 +55,7 @@ TEST(CliScan, JsonLinesForADirectory) {
   const Outcome r = run("scan --format json " + kExamples);
   EXPECT_EQ(r.status, 1);  // the evasive examples are tagged
   const auto ls = lines(r.out);
-  ASSERT_EQ(ls.size(), 5u);
+  ASSERT_EQ(ls.size(), 6u);
   std::map<std::string, nlohmann::json> by_file;
   for (const auto& l : ls) {
     const auto j = nlohmann::json::parse(l);
@@ -75,6 +76,12 @@ TEST(CliScan, JsonLinesForADirectory) {
   bool hidden = false;
   for (const auto& p : evasive["parts"]) hidden |= p["filename"] == "payload.exe";
   EXPECT_TRUE(hidden);
+  // The link inside the QR code picture, read in a sandboxed worker, checked like any link.
+  const auto& qr = by_file.at("qr-phishing.eml");
+  EXPECT_EQ(qr["action"], "tag") << qr.dump();
+  std::set<std::string> names;
+  for (const auto& s : qr["symbols"]) names.insert(s["name"].get<std::string>());
+  for (const char* n : {"IMAGE_QR_URL", "URL_IP_HOST", "QR_CREDENTIAL_LURE"}) EXPECT_TRUE(names.contains(n)) << n << qr.dump();
   const auto& simple = by_file.at("simple_text.eml");
   EXPECT_EQ(simple["action"], "accept");
   EXPECT_EQ(simple["message_id"], "<lunch-1@example.com>");
