@@ -282,11 +282,66 @@ bool split(std::string_view re, std::vector<Atom>& atoms, std::string& why) {
   return true;
 }
 
+bool is_boundary(const Atom& a) { return a.text == "\\b" && a.quant.empty(); }
+bool opens_group(const Atom& a) { return a.text.front() == '(' && a.text.back() != ')'; }
+
+// `\b(cash|money)\b` means `(\bcash\b|\bmoney\b)`: written that way, each boundary sits
+// next to a letter, where the letter's group can apply it to word-character spellings only
+// (so `$ave` and `viagr@` still match). Repeated until nested groups are reached too.
+void distribute_boundaries(std::vector<Atom>& atoms) {
+  Atom b;
+  b.text = "\\b";
+  b.quantifiable = false;
+  for (int pass = 0; pass < 256; ++pass) {
+    bool changed = false;
+    for (std::size_t i = 0; i + 1 < atoms.size() && !changed; ++i) {
+      const bool lead = is_boundary(atoms[i]) && opens_group(atoms[i + 1]);
+      const bool trail = atoms[i].text == ")" && atoms[i].quant.empty() && is_boundary(atoms[i + 1]);
+      if (!lead && !trail) continue;
+      // The group's extent and its top-level alternatives.
+      std::size_t open = lead ? i + 1 : 0, close = lead ? 0 : i;
+      std::vector<std::size_t> bars;
+      if (lead) {
+        int depth = 0;
+        for (std::size_t k = open; k < atoms.size(); ++k) {
+          if (opens_group(atoms[k])) ++depth;
+          else if (atoms[k].text == ")" && --depth == 0) { close = k; break; }
+          else if (atoms[k].text == "|" && depth == 1) bars.push_back(k);
+        }
+        if (!close || !atoms[close].quant.empty()) continue;  // "\b(ab)+": left as written
+      } else {
+        int depth = 0;
+        bool found = false;
+        for (std::size_t k = close + 1; k-- > 0;) {
+          if (atoms[k].text == ")") ++depth;
+          else if (opens_group(atoms[k]) && --depth == 0) { open = k; found = true; break; }
+          else if (atoms[k].text == "|" && depth == 1) bars.push_back(k);
+        }
+        if (!found) continue;
+      }
+      std::vector<Atom> out;
+      out.reserve(atoms.size() + bars.size() + 2);
+      for (std::size_t k = 0; k < atoms.size(); ++k) {
+        if (lead && k == i) continue;                // the \b moves inside
+        if (trail && k == i + 1) continue;
+        const bool bar = std::find(bars.begin(), bars.end(), k) != bars.end();
+        if (trail && (bar || k == close)) out.push_back(b);
+        out.push_back(atoms[k]);
+        if (lead && (bar || k == open)) out.push_back(b);
+      }
+      atoms = std::move(out);
+      changed = true;
+    }
+    if (!changed) return;
+  }
+}
+
 }  // namespace
 
 bool expand_disguises(std::string_view regex, bool caseless, std::string& out, std::string& why) {
   std::vector<Atom> atoms;
   if (!split(regex, atoms, why)) return false;
+  distribute_boundaries(atoms);
   out.clear();
   std::map<GroupKey, std::string> groups;
   auto is_b = [&](std::size_t k) { return k < atoms.size() && atoms[k].text == "\\b" && atoms[k].quant.empty(); };

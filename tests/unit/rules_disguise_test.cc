@@ -58,6 +58,17 @@ TEST(RulesDisguise, MatchesDigitsSymbolsAndAccentsForLetters) {
   EXPECT_TRUE(fires("your 0rder", "/\\border\\b/io"));
 }
 
+// Word boundaries around a group apply to each alternative, so a symbol at the edge of a
+// word still matches: `\b(save|cash)\b` finds `$ave`, and `viagr@` ends a word.
+TEST(RulesDisguise, BoundariesAroundGroupsReachTheLetters) {
+  EXPECT_TRUE(fires("$ave big today", "/\\b(save|cash)\\b/io"));
+  EXPECT_TRUE(fires("buy VIAGR@ now", "/\\b(?:viagra|cialis)\\b/io"));
+  EXPECT_TRUE(fires("get ca$h", "/\\b(save|(cash|money))\\b/io"));  // nested groups
+  EXPECT_FALSE(fires("a cashew nut", "/\\b(save|cash)\\b/io"));
+  EXPECT_FALSE(fires("unsaved work", "/\\b(save|cash)\\b/io"));
+  EXPECT_TRUE(fires("cashcash", "/\\b(cash)+\\b/io"));  // a repeated group keeps its boundaries as written
+}
+
 TEST(RulesDisguise, MatchesSeparatedLettersOfLongWords) {
   EXPECT_TRUE(fires("Buy v-i-a-g-r-a now", "/\\bviagra\\b/io"));
   EXPECT_TRUE(fires("Buy V i A g R a now", "/\\bviagra\\b/io"));
