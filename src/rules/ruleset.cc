@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "mime/deobfuscate.h"
 #include "mime/header_value.h"
@@ -157,17 +158,20 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::load_sources(const std::vector<R
   for (auto& [domain, m] : per_domain)
     impl->domain_scores[domain] = std::vector<std::pair<int, double>>(m.begin(), m.end());
 
-  // Patterns grouped by what they read: one database per group.
-  std::map<std::pair<int, std::string>, std::vector<int>> grouped;
+  // Patterns grouped by what they read: one database per group. Patterns with the `o` flag
+  // get a database of their own: they have no plain literal for Hyperscan to look for, and
+  // compiled together with the literal patterns they cost more compile time than apart.
+  std::map<std::tuple<int, std::string, bool>, std::vector<int>> grouped;
   for (std::size_t i = 0; i < p.patterns.size(); ++i)
-    grouped[{static_cast<int>(p.patterns[i].target), p.patterns[i].header}].push_back(static_cast<int>(i));
+    grouped[{static_cast<int>(p.patterns[i].target), p.patterns[i].header, p.patterns[i].disguised}].push_back(
+        static_cast<int>(i));
   std::vector<const PatternSet*> sets;
   for (const auto& [key, ids] : grouped) {
     std::vector<const lang::Pattern*> pats;
     for (int id : ids) pats.push_back(&p.patterns[static_cast<std::size_t>(id)]);
     auto set = PatternSet::compile(pats, ids, options.engine == RulesOptions::Engine::kRe2Only);
     if (!set) return set.error();
-    impl->groups.push_back(Group{static_cast<Target>(key.first), key.second, std::move(set).value()});
+    impl->groups.push_back(Group{static_cast<Target>(std::get<0>(key)), std::get<1>(key), std::move(set).value()});
     sets.push_back(impl->groups.back().set.get());
   }
   const std::size_t warm = std::max<std::size_t>(1, std::min<std::size_t>(std::thread::hardware_concurrency(), 16));
