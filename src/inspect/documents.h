@@ -34,7 +34,7 @@ void inspect_rtf(const Blob& blob, Inspector& insp);
 
 // PDF: /JavaScript /JS /OpenAction /AA /Launch /EmbeddedFile (children) /SubmitForm
 // /RichMedia /XFA, names hidden with #xx escapes, inside FlateDecode object streams too.
-// /URI link targets go to Results::urls.
+// /URI link targets go to Results::urls; image XObjects are read for QR codes (image.h).
 bool looks_like_pdf(std::string_view bytes);
 void inspect_pdf(const Blob& blob, Inspector& insp);
 

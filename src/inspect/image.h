@@ -38,4 +38,8 @@ std::vector<std::string> read_codes(const GreyImage& image, std::size_t max_code
 // The inspection step for one image blob.
 void inspect_image(const Blob& blob, Inspector& insp);
 
+// The links in the codes of an already decoded image (a PDF's image XObject): an
+// IMAGE_QR_URL at `where` and Results::urls for each.
+void read_image_links(const Blob& where, const GreyImage& image, Inspector& insp);
+
 }  // namespace bulwark::inspect

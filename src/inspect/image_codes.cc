@@ -50,10 +50,14 @@ void inspect_image(const Blob& blob, Inspector& insp) {
     default: return;  // not an image any viewer would show
   }
   if (!insp.charge(blob, image.pixels.size())) return;
+  read_image_links(blob, image, insp);
+}
+
+void read_image_links(const Blob& where, const GreyImage& image, Inspector& insp) {
   for (const std::string& text : read_codes(image, kMaxCodesPerImage)) {
     // The link a phone would open: a scheme URL or "www." (find_urls' rules for text).
     for (std::string& url : mime::find_urls(text, 1)) {
-      insp.symbol(blob, "IMAGE_QR_URL", escape_for_display(url));
+      insp.symbol(where, "IMAGE_QR_URL", escape_for_display(url));
       insp.results().urls.push_back(std::move(url));
     }
   }

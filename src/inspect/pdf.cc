@@ -17,6 +17,7 @@
 
 #include "core/escape.h"
 #include "inspect/documents.h"
+#include "inspect/image.h"
 #include "mime/url.h"
 
 namespace bulwark::inspect {
@@ -35,6 +36,7 @@ constexpr std::size_t kMaxString = 4096;  // decoded string bytes kept per token
 constexpr std::size_t kMaxStreamOut = 64u << 20;
 constexpr std::size_t kMaxInflated = 4096;  // streams inflated per file
 constexpr std::size_t kMaxEmbedded = 64;
+constexpr std::size_t kMaxImages = 32;  // image XObjects read for QR codes per file
 constexpr std::size_t kMaxUris = 5;    // URIs shown in the detail
 constexpr std::size_t kMaxLinks = 64;  // URIs handed to the URL checks (Results::urls)
 
@@ -253,6 +255,10 @@ struct Frame {
   bool has_n = false, has_first = false;
   std::string fname, ufname;
   long long ef_ref = -1;
+  // Image XObjects (QR codes in PDFs): /Subtype /Image, size, bits per component.
+  std::string subtype;
+  long long width = -1, height = -1, bpc = -1;
+  bool decode_parms = false;  // a predictor or other parameters: pixels are not read
 };
 
 // Text strings are PDFDocEncoding or UTF-16BE with a BOM; file names are shown as UTF-8.
@@ -332,6 +338,7 @@ class PdfScanner {
             f.expect_key = false;
           } else if (f.dict) {
             if (f.key == "Type") f.type = t.text;
+            if (f.key == "Subtype") f.subtype = t.text;
             if (f.key == "Filter" && f.filters.size() < 8) f.filters.push_back(t.text);
             f.expect_key = true;
           } else if (f.filters.size() < 8) {
@@ -351,6 +358,9 @@ class PdfScanner {
           if (f.dict && !f.expect_key) {
             f.last_num = v;
             if (f.key == "Length") f.length = v;
+            if (f.key == "Width") f.width = v;
+            if (f.key == "Height") f.height = v;
+            if (f.key == "BitsPerComponent") f.bpc = v;
             if (f.key == "N") f.has_n = true;
             if (f.key == "First") f.has_first = true;
             f.expect_key = true;
@@ -381,8 +391,9 @@ class PdfScanner {
           Frame nf;
           nf.dict = t.kind == Tok::kDictOpen;
           if (!frames.empty()) {
-            const Frame& p = frames.back();
+            Frame& p = frames.back();
             nf.parent_key = p.dict ? p.key : p.parent_key;
+            if (p.dict && (p.key == "DecodeParms" || p.key == "DP")) p.decode_parms = true;
           }
           frames.push_back(std::move(nf));
           break;
@@ -472,6 +483,10 @@ class PdfScanner {
       resume = end;
     }
     const std::string_view body = data.substr(start, end - start);
+    if (dict.subtype == "Image") {
+      image(body, dict);
+      return resume;
+    }
     const bool objstm = dict.type == "ObjStm" || (dict.has_n && dict.has_first);
     const bool embedded = dict.type == "EmbeddedFile";
     if (!objstm && !embedded) {
@@ -565,14 +580,71 @@ class PdfScanner {
   }
 
   // zlib (or raw deflate) with a per-stream cap, charged to the message budget as it goes.
-  bool inflate_bounded(std::string_view in, std::string& out) {
+  // An image XObject: a JPEG (DCTDecode) as it is, or 8-bit grey, RGB or CMYK and 1-bit
+  // pixels (FlateDecode without predictor), read for QR codes like an attached picture.
+  void image(std::string_view body, const Frame& d) {
+    if (images_ >= kMaxImages) return;
+    ++images_;
+    const std::size_t max_pixels = insp_.limits().max_image_pixels;
+    GreyImage g;
+    const std::string f = d.filters.size() == 1 ? d.filters[0] : std::string();
+    if (f == "DCTDecode" || f == "DCT") {
+      if (read_grey(body, max_pixels, g) != ImageRead::kOk) return;
+    } else if ((f == "FlateDecode" || f == "Fl") && !d.decode_parms && d.width > 0 && d.height > 0 &&
+               d.width <= 65535 && d.height <= 65535 && (d.bpc == 8 || d.bpc == 1)) {
+      const std::size_t w = static_cast<std::size_t>(d.width), h = static_cast<std::size_t>(d.height);
+      if (w * h > max_pixels || inflated_ >= kMaxInflated) return;
+      ++inflated_;
+      std::string raw;
+      if (!inflate_bounded(body, raw, w * h * 4) || !pixels_to_grey(raw, w, h, static_cast<int>(d.bpc), g)) return;
+    } else {
+      return;
+    }
+    if (!insp_.charge(blob_, g.pixels.size())) return;
+    read_image_links(Blob{{}, blob_.location + "#image-" + std::to_string(images_), {}, "", blob_.depth + 1}, g, insp_);
+  }
+
+  // Raw samples to grey. The colour space may be an indirect object, so the number of
+  // components is read from the size: 1 grey, 3 RGB, 4 CMYK; 1-bit rows are byte-aligned,
+  // 0 is black (DeviceGray and the default image-mask decoding alike).
+  static bool pixels_to_grey(std::string_view raw, std::size_t w, std::size_t h, int bpc, GreyImage& g) {
+    g.width = static_cast<int>(w);
+    g.height = static_cast<int>(h);
+    g.pixels.assign(w * h, 255);
+    const auto px = [&](std::size_t i) { return static_cast<unsigned>(static_cast<unsigned char>(raw[i])); };
+    if (bpc == 1) {
+      const std::size_t row = (w + 7) / 8;
+      if (raw.size() < row * h) return false;
+      for (std::size_t y = 0; y < h; ++y)
+        for (std::size_t x = 0; x < w; ++x)
+          g.pixels[y * w + x] = (px(y * row + x / 8) >> (7 - x % 8)) & 1 ? 255 : 0;
+      return true;
+    }
+    const std::size_t comps = raw.size() / (w * h);
+    for (std::size_t i = 0; i < w * h; ++i) {
+      if (comps == 1) {
+        g.pixels[i] = static_cast<std::uint8_t>(px(i));
+      } else if (comps == 3) {
+        g.pixels[i] = static_cast<std::uint8_t>((299 * px(3 * i) + 587 * px(3 * i + 1) + 114 * px(3 * i + 2)) / 1000);
+      } else if (comps == 4) {
+        const unsigned ink = (30 * px(4 * i) + 59 * px(4 * i + 1) + 11 * px(4 * i + 2)) / 100 + px(4 * i + 3);
+        g.pixels[i] = static_cast<std::uint8_t>(255 - std::min(255u, ink));
+      } else {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  bool inflate_bounded(std::string_view in, std::string& out, std::size_t max_out = 0) {
     for (int attempt = 0; attempt < 2; ++attempt) {
       out.clear();
       z_stream zs{};
       if (inflateInit2(&zs, attempt == 0 ? 15 + 32 : -15) != Z_OK) return false;
       zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
       zs.avail_in = static_cast<uInt>(std::min<std::size_t>(in.size(), 0xFFFFFFFFu));
-      const std::size_t cap = std::min(kMaxStreamOut, insp_.limits().max_member_bytes);
+      std::size_t cap = std::min(kMaxStreamOut, insp_.limits().max_member_bytes);
+      if (max_out) cap = std::min(cap, max_out);
       char buf[16384];
       int rc = Z_OK;
       bool budget_ok = true;
@@ -686,6 +758,7 @@ class PdfScanner {
   std::size_t uri_count_ = 0;
   std::vector<std::string> uris_;
   std::vector<std::string> links_;
+  std::size_t images_ = 0;
   std::vector<std::string> obfuscated_;
   std::map<long long, std::string> names_by_obj_;
   std::vector<std::string> all_names_;

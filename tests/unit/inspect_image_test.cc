@@ -9,6 +9,7 @@
 #include <ZXing/MultiFormatWriter.h>
 #include <gif_lib.h>
 #include <png.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -249,6 +250,63 @@ TEST(InspectImage, QrCodesDrawnInlineAsDataUrisAreReadToo) {
   EXPECT_TRUE(has(r.verdict, "IMAGE_QR_URL", "1#data-uri-1: " + url)) << scan::to_json(r.verdict);
   EXPECT_TRUE(has(r.verdict, "URL_SHORTENER", "bit.ly")) << scan::to_json(r.verdict);
   EXPECT_TRUE(has(r.verdict, "QR_CREDENTIAL_LURE")) << scan::to_json(r.verdict);
+}
+
+// ---- QR codes drawn in PDF attachments ("scan to view the document") ----
+
+std::string zlib_compress(const std::string& in) {
+  uLongf n = compressBound(static_cast<uLong>(in.size()));
+  std::string out(n, '\0');
+  compress2(reinterpret_cast<Bytef*>(out.data()), &n, reinterpret_cast<const Bytef*>(in.data()),
+            static_cast<uLong>(in.size()), 9);
+  out.resize(n);
+  return out;
+}
+
+std::string pdf_with_image(const std::string& dict, const std::string& stream) {
+  return "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+         "5 0 obj\n<< /Type /XObject /Subtype /Image " + dict + " /Length " + std::to_string(stream.size()) +
+         " >>\nstream\n" + stream + "\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+}
+
+std::string mail_with_pdf(const std::string& pdf) {
+  return "From: Docs <share@docs.example>\r\nTo: alice@example.org\r\nSubject: Shared document\r\n"
+         "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\n"
+         "Content-Type: text/plain\r\n\r\nA document was shared with you.\r\n--B\r\n"
+         "Content-Type: application/pdf; name=\"doc.pdf\"\r\nContent-Disposition: attachment; filename=\"doc.pdf\"\r\n"
+         "Content-Transfer-Encoding: base64\r\n\r\n" + base64(pdf) + "\r\n--B--\r\n";
+}
+
+TEST(InspectImage, QrCodesInPdfImagesAreRead) {
+  const std::string url = "http://203.0.113.9/share/view";
+  const GreyImage code = qr(url, 132);
+  const std::string size = "/Width " + std::to_string(code.width) + " /Height " + std::to_string(code.height);
+  const std::string grey(code.pixels.begin(), code.pixels.end());
+  std::string rgb, bits;
+  for (std::uint8_t v : code.pixels) rgb.append(3, static_cast<char>(v));
+  const std::size_t row = (static_cast<std::size_t>(code.width) + 7) / 8;
+  bits.assign(row * static_cast<std::size_t>(code.height), '\0');
+  for (int y = 0; y < code.height; ++y)
+    for (int x = 0; x < code.width; ++x)
+      if (code.pixels[static_cast<std::size_t>(y) * code.width + x] >= 128)
+        bits[static_cast<std::size_t>(y) * row + x / 8] |= static_cast<char>(0x80 >> (x % 8));
+  const std::vector<std::pair<std::string, std::string>> pdfs = {
+      {"jpeg", pdf_with_image(size + " /BitsPerComponent 8 /ColorSpace /DeviceGray /Filter /DCTDecode", jpeg(code))},
+      {"grey", pdf_with_image(size + " /BitsPerComponent 8 /ColorSpace /DeviceGray /Filter /FlateDecode", zlib_compress(grey))},
+      {"rgb", pdf_with_image(size + " /BitsPerComponent 8 /ColorSpace 7 0 R /Filter /FlateDecode", zlib_compress(rgb))},
+      {"1-bit", pdf_with_image(size + " /BitsPerComponent 1 /ColorSpace /DeviceGray /Filter /FlateDecode", zlib_compress(bits))},
+  };
+  for (const auto& [kind, pdf] : pdfs) {
+    const auto r = scanner().scan(mail_with_pdf(pdf), kind);
+    EXPECT_TRUE(has(r.verdict, "IMAGE_QR_URL", "2/doc.pdf#image-1: " + url)) << kind << " " << scan::to_json(r.verdict);
+    EXPECT_TRUE(has(r.verdict, "URL_IP_HOST", "203.0.113.9")) << kind;
+  }
+  // Pixels behind a predictor are not guessed at.
+  const auto r = scanner().scan(
+      mail_with_pdf(pdf_with_image(size + " /BitsPerComponent 8 /Filter /FlateDecode /DecodeParms << /Predictor 15 >>",
+                                   zlib_compress(grey))),
+      "predictor");
+  EXPECT_FALSE(has(r.verdict, "IMAGE_QR_URL")) << scan::to_json(r.verdict);
 }
 
 TEST(InspectImage, OrdinaryPicturesAndCodesWithoutLinksRaiseNothing) {
