@@ -29,11 +29,25 @@ std::vector<std::string> read_codes(const GreyImage& image, std::size_t max_code
   hints.setTryHarder(true);
   hints.setTryRotate(true);
   hints.setMaxNumberOfSymbols(static_cast<std::uint8_t>(std::min<std::size_t>(max_codes, 255)));
-  const ZXing::ImageView view(image.pixels.data(), image.width, image.height, ZXing::ImageFormat::Lum);
-  for (const ZXing::Result& r : ZXing::ReadBarcodes(view, hints)) {
-    if (!r.isValid()) continue;
-    texts.push_back(r.text());
-    if (texts.size() >= max_codes) break;
+  auto read = [&](const std::uint8_t* pixels) {
+    const ZXing::ImageView view(pixels, image.width, image.height, ZXing::ImageFormat::Lum);
+    for (const ZXing::Result& r : ZXing::ReadBarcodes(view, hints)) {
+      if (!r.isValid()) continue;
+      texts.push_back(r.text());
+      if (texts.size() >= max_codes) break;
+    }
+  };
+  read(image.pixels.data());
+  // A light code on a dark ground (inverted, to slip past readers that expect dark on
+  // light): read the negative too, for pictures that are mostly dark.
+  if (texts.empty()) {
+    std::uint64_t sum = 0;
+    for (std::uint8_t v : image.pixels) sum += v;
+    if (sum < static_cast<std::uint64_t>(128) * image.pixels.size()) {
+      std::vector<std::uint8_t> negative(image.pixels.size());
+      for (std::size_t i = 0; i < negative.size(); ++i) negative[i] = static_cast<std::uint8_t>(255 - image.pixels[i]);
+      read(negative.data());
+    }
   }
   return texts;
 }

@@ -137,6 +137,12 @@ TEST(InspectImage, ReadsQrCodesInEachFormat) {
   EXPECT_EQ(codes_in(gif(code, true)), std::vector<std::string>{kUrl});
 }
 
+TEST(InspectImage, ReadsInvertedCodes) {
+  GreyImage negative = qr(kUrl, 200);
+  for (auto& v : negative.pixels) v = static_cast<std::uint8_t>(255 - v);  // light modules on black
+  EXPECT_EQ(codes_in(png(negative)), std::vector<std::string>{kUrl});
+}
+
 TEST(InspectImage, FindsASmallCodeInALargerPicture) {
   const GreyImage code = qr(kUrl, 150);
   GreyImage poster;
