@@ -290,7 +290,7 @@ std::string normalize_person(std::string_view name) {
 
 Result<std::unique_ptr<UrlAnalyzer>> UrlAnalyzer::create(const RulesOptions& options) {
   std::unique_ptr<UrlAnalyzer> a(new UrlAnalyzer());
-  // The newest list on the system (read at load, before the scan workers start), else the built-in one.
+  // The newest suffix list installed on this machine (read at load, before the scan workers start), else the built-in one.
   a->psl_ = psl_latest(nullptr);
   if (a->psl_) a->psl_owned_ = true;
   else a->psl_ = const_cast<psl_ctx_st*>(psl_builtin());
