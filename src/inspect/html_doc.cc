@@ -17,11 +17,15 @@
 #include "core/utf8.h"
 #include "core/escape.h"
 #include "inspect/documents.h"
+#include "mime/html.h"
 #include "mime/url.h"
 
 namespace bulwark::inspect {
 
 namespace {
+
+constexpr std::size_t kMaxPageText = 64u << 10;  // text read per HTML file for the rules
+
 
 using ascii::lower;
 using ascii::to_lower;
@@ -648,6 +652,8 @@ class HtmlScanner {
 void inspect_html_attachment(const Blob& blob, Inspector& insp) {
   try {
     HtmlScanner(blob, insp).run();
+    // What the page says when it opens ("your mailbox is full, sign in") is read like a body.
+    insp.add_text(blob, mime::html_to_text(blob.bytes, kMaxPageText, 0).text);
   } catch (const std::exception&) {
   }
 }

@@ -71,6 +71,19 @@ void Inspector::symbol(const Blob& where, std::string_view name, std::string det
   results_.symbols.push_back(Finding{std::string(name), std::move(detail), where.location});
 }
 
+void Inspector::add_text(const Blob&, std::string_view text) {
+  std::string& all = results_.text;
+  const std::size_t sep = all.empty() ? 0 : 1;
+  if (text.empty() || all.size() + sep >= kMaxDocumentText) return;
+  std::size_t cut = std::min(text.size(), kMaxDocumentText - all.size() - sep);
+  // A cut inside a character backs off to its first byte, so the text stays UTF-8.
+  if (cut < text.size())
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  if (cut == 0) return;
+  if (sep) all += '\n';
+  all.append(text.substr(0, cut));
+}
+
 void Inspector::threat(const Blob& where, std::string_view kind, std::string name) {
   for (const auto& t : results_.threats)
     if (t.kind == kind && t.name == name && t.location == where.location) return;

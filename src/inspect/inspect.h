@@ -53,7 +53,11 @@ struct Results {
   std::size_t blobs = 0;           // blobs inspected (leaves + members + objects)
   std::size_t expanded_bytes = 0;  // bytes produced by unpacking
   std::vector<std::string> urls;   // links read out of blobs (QR codes, PDF link actions)
+  std::string text;                // what documents say (PDF pages, Word text), for the rules
 };
+
+// Document text kept per message (Results::text): the lure is in the first pages.
+constexpr std::size_t kMaxDocumentText = 256u << 10;
 
 class Inspector {
  public:
@@ -65,6 +69,8 @@ class Inspector {
   // ---- for analysers ----
   void symbol(const Blob& where, std::string_view name, std::string detail);
   void threat(const Blob& where, std::string_view kind, std::string name);
+  // Text a document shows a reader (UTF-8), appended to Results::text up to kMaxDocumentText.
+  void add_text(const Blob& where, std::string_view text);
   // Bytes produced by unpacking live as long as the Inspector (members of nested archives
   // are inspected while their parents are open, so views into them stay valid).
   std::string& keep(std::string bytes);

@@ -26,6 +26,7 @@ using ascii::istarts;
 
 constexpr std::size_t kMaxInstr = 64u << 10;  // field-code text kept per field
 constexpr std::size_t kMaxValue = 8u << 10;   // attribute value kept
+constexpr std::size_t kMaxPartText = 64u << 10;  // text read per part for the rules
 
 
 
@@ -431,6 +432,32 @@ void check_content_types(const Blob& blob, Inspector& insp, std::string_view x) 
     insp.symbol(blob, "DOC_XLM_MACRO", "content types declare an Excel 4.0 macro sheet");
 }
 
+// The text a reader sees in a part: character data of text elements (w:t in Word, a:t in
+// PowerPoint, t in Excel's shared strings), paragraphs (p, si) and breaks as newlines,
+// tabs as spaces; field codes and markup are not text. At most kMaxPartText bytes.
+std::string document_text(std::string_view x) {
+  std::string out;
+  bool in_text = false;
+  scan_xml(
+      x,
+      [&](const Tag& t) {
+        const std::string_view name = local_name(t.name);
+        if (iequals(name, "t")) {
+          in_text = !t.end && !t.self_closing;
+        } else if ((t.end && (iequals(name, "p") || iequals(name, "si"))) || iequals(name, "br") ||
+                   iequals(name, "cr")) {
+          if (!out.empty() && out.back() != '\n') out += '\n';
+        } else if (iequals(name, "tab") && !out.empty() && out.back() != ' ') {
+          out += ' ';
+        }
+      },
+      [&](std::string_view text) {
+        if (in_text && out.size() < kMaxPartText) out += decode_entities(text, kMaxPartText - out.size());
+      });
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
 std::string normalise_path(std::string_view p) {
   std::string out;
   for (char c : p) out += c == '\\' ? '/' : lower(c);
@@ -438,7 +465,7 @@ std::string normalise_path(std::string_view p) {
   return out;
 }
 
-enum class Part { kNone, kContentTypes, kRels, kWord, kExcel, kMacroSheet, kOther };
+enum class Part { kNone, kContentTypes, kRels, kWord, kExcel, kMacroSheet, kText, kOther };
 
 Part classify(std::string_view member_path) {
   const std::string p = normalise_path(member_path);
@@ -457,6 +484,8 @@ Part classify(std::string_view member_path) {
   if (p == "xl/workbook.xml" || p.starts_with("xl/externallinks/") ||
       p.starts_with("xl/worksheets/"))
     return Part::kExcel;
+  if (p == "xl/sharedstrings.xml" || (p.starts_with("ppt/slides/slide") && p.find('/', 11) == std::string::npos))
+    return Part::kText;
   if (p.starts_with("customxml/")) return Part::kOther;
   return Part::kNone;
 }
@@ -489,6 +518,10 @@ void inspect_ooxml_part(const Blob& blob, Inspector& insp) {
         break;
       case Part::kWord:
         check_word_fields(blob, insp, x);
+        insp.add_text(blob, document_text(x));
+        break;
+      case Part::kText:
+        insp.add_text(blob, document_text(x));
         break;
       case Part::kExcel:
         check_excel(blob, insp, x);

@@ -9,7 +9,9 @@
 // inflation is capped per stream and charged to the message budget.
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <string_view>
@@ -18,11 +20,15 @@
 #include "core/escape.h"
 #include "inspect/documents.h"
 #include "inspect/image.h"
+#include "inspect/pdf_lex.h"
+#include "inspect/pdf_text.h"
 #include "mime/url.h"
 
 namespace bulwark::inspect {
 
 namespace {
+
+using namespace pdf;  // NOLINT: the tokenizer is this file's vocabulary
 
 // Document bytes quoted in a detail: escaped, and cut so one detail stays short.
 std::string shown(std::string_view s, std::size_t max = 200) {
@@ -32,216 +38,14 @@ std::string shown(std::string_view s, std::size_t max = 200) {
 }
 
 constexpr std::size_t kMaxFrames = 64;
-constexpr std::size_t kMaxString = 4096;  // decoded string bytes kept per token
 constexpr std::size_t kMaxStreamOut = 64u << 20;
 constexpr std::size_t kMaxInflated = 4096;  // streams inflated per file
 constexpr std::size_t kMaxEmbedded = 64;
 constexpr std::size_t kMaxImages = 32;  // image XObjects read for QR codes per file
 constexpr std::size_t kMaxUris = 5;    // URIs shown in the detail
 constexpr std::size_t kMaxLinks = 64;  // URIs handed to the URL checks (Results::urls)
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\0';
-}
-
-bool is_delim(char c) {
-  return c == '(' || c == ')' || c == '<' || c == '>' || c == '[' || c == ']' || c == '{' ||
-         c == '}' || c == '/' || c == '%';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-enum class Tok {
-  kName,
-  kNumber,
-  kString,
-  kKeyword,
-  kDictOpen,
-  kDictClose,
-  kArrayOpen,
-  kArrayClose,
-  kEnd
-};
-
-struct Token {
-  Tok kind = Tok::kEnd;
-  std::string text;            // decoded name / string, keyword or number text
-  std::string_view raw;        // as written (names)
-  bool escaped_alnum = false;  // a name with #xx hiding a letter or digit
-  std::size_t end = 0;         // offset after the token
-};
-
-class Lexer {
- public:
-  explicit Lexer(std::string_view in) : in_(in) {}
-
-  std::size_t pos() const { return pos_; }
-  void seek(std::size_t p) { pos_ = p < in_.size() ? p : in_.size(); }
-
-  Token next() {
-    Token t;
-    skip_space();
-    if (pos_ >= in_.size()) {
-      t.end = pos_;
-      return t;
-    }
-    const char c = in_[pos_];
-    if (c == '/') {
-      name(t);
-    } else if (c == '(') {
-      literal(t);
-    } else if (c == '<') {
-      if (pos_ + 1 < in_.size() && in_[pos_ + 1] == '<') {
-        t.kind = Tok::kDictOpen;
-        pos_ += 2;
-      } else {
-        hexstring(t);
-      }
-    } else if (c == '>') {
-      if (pos_ + 1 < in_.size() && in_[pos_ + 1] == '>') {
-        t.kind = Tok::kDictClose;
-        pos_ += 2;
-      } else {
-        t.kind = Tok::kKeyword;
-        ++pos_;
-      }
-    } else if (c == '[') {
-      t.kind = Tok::kArrayOpen;
-      ++pos_;
-    } else if (c == ']') {
-      t.kind = Tok::kArrayClose;
-      ++pos_;
-    } else if (c == '{' || c == '}' || c == ')') {
-      t.kind = Tok::kKeyword;
-      ++pos_;
-    } else {
-      const std::size_t s = pos_;
-      while (pos_ < in_.size() && !is_space(in_[pos_]) && !is_delim(in_[pos_])) ++pos_;
-      t.text = std::string(in_.substr(s, std::min<std::size_t>(pos_ - s, 64)));
-      bool numeric = !t.text.empty();
-      for (char ch : t.text)
-        if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '+')) numeric = false;
-      t.kind = numeric ? Tok::kNumber : Tok::kKeyword;
-    }
-    t.end = pos_;
-    return t;
-  }
-
- private:
-  void skip_space() {
-    while (pos_ < in_.size()) {
-      if (is_space(in_[pos_])) {
-        ++pos_;
-      } else if (in_[pos_] == '%') {
-        while (pos_ < in_.size() && in_[pos_] != '\n' && in_[pos_] != '\r') ++pos_;
-      } else {
-        break;
-      }
-    }
-  }
-
-  void name(Token& t) {
-    t.kind = Tok::kName;
-    const std::size_t s = pos_++;
-    while (pos_ < in_.size() && !is_space(in_[pos_]) && !is_delim(in_[pos_])) {
-      const char c = in_[pos_];
-      if (c == '#' && pos_ + 2 < in_.size() && hex_value(in_[pos_ + 1]) >= 0 &&
-          hex_value(in_[pos_ + 2]) >= 0) {
-        const char d = static_cast<char>(hex_value(in_[pos_ + 1]) * 16 + hex_value(in_[pos_ + 2]));
-        if (is_alnum(d)) t.escaped_alnum = true;
-        if (t.text.size() < 256) t.text += d;
-        pos_ += 3;
-        continue;
-      }
-      if (t.text.size() < 256) t.text += c;
-      ++pos_;
-    }
-    t.raw = in_.substr(s, std::min<std::size_t>(pos_ - s, 256));
-  }
-
-  void literal(Token& t) {
-    t.kind = Tok::kString;
-    ++pos_;
-    std::size_t depth = 1;
-    while (pos_ < in_.size()) {
-      const char c = in_[pos_++];
-      if (c == '\\') {
-        if (pos_ >= in_.size()) break;
-        const char e = in_[pos_++];
-        char out = e;
-        switch (e) {
-          case 'n':
-            out = '\n';
-            break;
-          case 'r':
-            out = '\r';
-            break;
-          case 't':
-            out = '\t';
-            break;
-          case 'b':
-            out = '\b';
-            break;
-          case 'f':
-            out = '\f';
-            break;
-          case '\r':
-            if (pos_ < in_.size() && in_[pos_] == '\n') ++pos_;
-            continue;
-          case '\n':
-            continue;
-          default:
-            if (e >= '0' && e <= '7') {
-              unsigned v = static_cast<unsigned>(e - '0');
-              for (int k = 0; k < 2 && pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '7';
-                   ++k)
-                v = v * 8 + static_cast<unsigned>(in_[pos_++] - '0');
-              out = static_cast<char>(v & 0xFF);
-            }
-            break;
-        }
-        if (t.text.size() < kMaxString) t.text += out;
-        continue;
-      }
-      if (c == '(') {
-        ++depth;
-      } else if (c == ')') {
-        if (--depth == 0) break;
-      }
-      if (t.text.size() < kMaxString) t.text += c;
-    }
-  }
-
-  void hexstring(Token& t) {
-    t.kind = Tok::kString;
-    ++pos_;
-    int hi = -1;
-    while (pos_ < in_.size() && in_[pos_] != '>') {
-      const int v = hex_value(in_[pos_++]);
-      if (v < 0) continue;
-      if (hi < 0) {
-        hi = v;
-      } else {
-        if (t.text.size() < kMaxString) t.text += static_cast<char>(hi * 16 + v);
-        hi = -1;
-      }
-    }
-    if (hi >= 0 && t.text.size() < kMaxString) t.text += static_cast<char>(hi * 16);
-    if (pos_ < in_.size()) ++pos_;
-  }
-
-  std::string_view in_;
-  std::size_t pos_ = 0;
-};
+constexpr std::size_t kMaxFileText = 64u << 10;  // text kept per file for the rules
+constexpr std::size_t kMaxWidthArray = 1u << 20;     // bytes of one /W or /Widths array
 
 struct Frame {
   bool dict = true;
@@ -259,6 +63,13 @@ struct Frame {
   std::string subtype;
   long long width = -1, height = -1, bpc = -1;
   bool decode_parms = false;  // a predictor or other parameters: pixels are not read
+  // Fonts and text (pdf_text.h): /ToUnicode and /Encoding, /Differences codes, font
+  // programs (not text), an object stream's /N and /First.
+  FontDict font;
+  long long diff_code = -1;
+  bool font_program = false;
+  std::size_t captured_from = std::string_view::npos;  // a /W or /Widths array: where it starts
+  long long n = -1, first = -1;
 };
 
 // Text strings are PDFDocEncoding or UTF-16BE with a BOM; file names are shown as UTF-8.
@@ -309,12 +120,17 @@ class PdfScanner {
   void run() {
     scan(blob_.bytes, 0);
     report();
+    text();
     extract();
   }
 
  private:
-  void scan(std::string_view data, int level) {
+  // `objs`: for an object stream, its objects' numbers and offsets (sorted), so that the
+  // dictionaries in it are known by number like top-level ones.
+  void scan(std::string_view data, int level,
+            const std::vector<std::pair<std::size_t, long long>>* objs = nullptr) {
     Lexer lx(data);
+    std::size_t next_obj = 0;
     std::vector<Frame> frames;
     std::size_t overflow = 0;  // containers opened beyond kMaxFrames
     Frame last_dict;
@@ -326,6 +142,11 @@ class PdfScanner {
       if ((++count & 0x3FFFu) == 0 && insp_.out_of_time(blob_)) return;
       Token t = lx.next();
       if (t.kind == Tok::kEnd) break;
+      while (objs && next_obj < objs->size() && t.start >= (*objs)[next_obj].first) {
+        cur_obj = (*objs)[next_obj++].second;
+        frames.clear();
+        overflow = 0;
+      }
       const bool was_dict_close = last_was_dict_close;
       last_was_dict_close = false;
       switch (t.kind) {
@@ -339,10 +160,12 @@ class PdfScanner {
           } else if (f.dict) {
             if (f.key == "Type") f.type = t.text;
             if (f.key == "Subtype") f.subtype = t.text;
+            if (f.key == "Encoding") f.font.encoding = t.text;
             if (f.key == "Filter" && f.filters.size() < 8) f.filters.push_back(t.text);
             f.expect_key = true;
-          } else if (f.filters.size() < 8) {
-            f.filters.push_back(t.text);  // array element (Filter arrays are merged on close)
+          } else {
+            if (f.parent_key == "Differences" && f.diff_code >= 0) text_.add_difference(cur_obj, f.diff_code++, t.text);
+            if (f.filters.size() < 8) f.filters.push_back(t.text);  // Filter arrays are merged on close
           }
           break;
         }
@@ -355,8 +178,14 @@ class PdfScanner {
           num1 = v;
           if (frames.empty() || overflow) break;
           Frame& f = frames.back();
+          if (!f.dict && f.parent_key == "Differences") f.diff_code = v;
           if (f.dict && !f.expect_key) {
             f.last_num = v;
+            if (f.key == "Length1" || f.key == "Length2" || f.key == "Length3") f.font_program = true;
+            if (f.key == "N") f.n = v;
+            if (f.key == "First") f.first = v;
+            if (f.key == "FirstChar") f.font.first_char = v;
+            if (f.key == "DW") f.font.dw = static_cast<double>(v);
             if (f.key == "Length") f.length = v;
             if (f.key == "Width") f.width = v;
             if (f.key == "Height") f.height = v;
@@ -390,6 +219,10 @@ class PdfScanner {
           }
           Frame nf;
           nf.dict = t.kind == Tok::kDictOpen;
+          // Width arrays are kept as written: inline in a font, or an object of their own.
+          if (!nf.dict && (frames.empty() || (frames.back().dict && (frames.back().key == "W" ||
+                                                                     frames.back().key == "Widths"))))
+            nf.captured_from = t.start;
           if (!frames.empty()) {
             Frame& p = frames.back();
             nf.parent_key = p.dict ? p.key : p.parent_key;
@@ -407,6 +240,12 @@ class PdfScanner {
           if (frames.empty()) break;
           Frame done = std::move(frames.back());
           frames.pop_back();
+          if (done.captured_from != std::string_view::npos && t.end - done.captured_from <= kMaxWidthArray) {
+            const std::string_view written = data.substr(done.captured_from, t.end - done.captured_from);
+            if (frames.empty()) text_.add_array(cur_obj, written);
+            else if (frames.back().key == "W") frames.back().font.w = written;
+            else frames.back().font.widths = written;
+          }
           if (!frames.empty()) {
             Frame& p = frames.back();
             if (!done.dict && p.dict && p.key == "Filter") p.filters = done.filters;
@@ -416,6 +255,11 @@ class PdfScanner {
           }
           if (done.dict) {
             note_filespec(done);
+            if (frames.empty() && done.type == "Font")
+            {
+              done.font.subtype = done.subtype;
+              text_.add_font(cur_obj, std::move(done.font));
+            }
             if (frames.empty()) {
               last_dict = std::move(done);
               last_was_dict_close = true;
@@ -425,10 +269,19 @@ class PdfScanner {
         }
         case Tok::kKeyword: {
           if (t.text == "R") {
+            if (frames.size() >= 2 && !overflow && !frames.back().dict &&
+                frames.back().parent_key == "DescendantFonts" && frames[frames.size() - 2].font.descendant < 0)
+              frames[frames.size() - 2].font.descendant = num2;
             if (!frames.empty() && !overflow) {
               Frame& f = frames.back();
               if (f.dict && f.expect_key) {
                 if (f.key == "Length") f.length = -1;
+                if (f.key == "ToUnicode") f.font.to_unicode = f.last_num;
+                if (f.key == "Encoding") f.font.encoding_ref = f.last_num;
+                if (f.key == "Widths") f.font.widths_ref = f.last_num;
+                if (f.key == "W") f.font.w_ref = f.last_num;
+                // Resource names (/F1 5 0 R): in a /Font dictionary, or one stored apart.
+                if (f.parent_key == "Font" || frames.size() == 1) text_.add_reference(f.key, f.last_num);
                 if ((f.key == "F" || f.key == "UF") && f.parent_key == "EF") f.ef_ref = f.last_num;
               }
             }
@@ -489,11 +342,20 @@ class PdfScanner {
     }
     const bool objstm = dict.type == "ObjStm" || (dict.has_n && dict.has_first);
     const bool embedded = dict.type == "EmbeddedFile";
+    // Page and form content, and ToUnicode CMaps, for the document's text. Font programs,
+    // metadata and cross-reference streams hold none.
+    const bool maybe_text = !objstm && !embedded && !dict.font_program && dict.type != "XRef" &&
+                            dict.type != "Metadata" && dict.subtype != "XML" && dict.subtype != "Type1C" &&
+                            dict.subtype != "CIDFontType0C" && dict.subtype != "OpenType";
     if (!objstm && !embedded) {
       // An unfiltered stream that is text may hold objects a reader finds through the
       // xref (a /Length that swallows them): its names are scanned too.
       if (dict.filters.empty() && looks_textual(body)) scan(body, 1);
-      return resume;
+      if (!maybe_text) return resume;
+      if (dict.filters.empty()) {
+        text_.add_stream(obj, body);
+        return resume;
+      }
     }
     // The filter chain, in order: FlateDecode, ASCIIHexDecode and ASCII85Decode (stacked
     // filters are an old way to hide object streams); anything else is left alone.
@@ -519,12 +381,32 @@ class PdfScanner {
       cur = decoded;
     }
     if (objstm) {
-      scan(cur, 1);
+      const auto objs = object_offsets(cur, dict);
+      scan(cur, 1, &objs);
+    } else if (!embedded) {
+      text_.add_stream(obj, cur);
     } else if (embedded_.size() < kMaxEmbedded) {
       embedded_.push_back(
           Embedded{obj, dict.filters.empty() ? std::string(body) : std::move(decoded)});
     }
     return resume;
+  }
+
+  // An object stream's header: /N pairs of object number and offset (from /First).
+  static std::vector<std::pair<std::size_t, long long>> object_offsets(std::string_view data, const Frame& d) {
+    std::vector<std::pair<std::size_t, long long>> objs;
+    if (d.first < 0 || d.n <= 0 || static_cast<unsigned long long>(d.first) > data.size()) return objs;
+    Lexer hl(data);
+    for (long long i = 0; i < d.n && i < 65536; ++i) {
+      const Token num = hl.next(), off = hl.next();
+      if (num.kind != Tok::kNumber || off.kind != Tok::kNumber || off.end > static_cast<std::size_t>(d.first))
+        break;
+      const long long o = std::atoll(off.text.c_str()), n = std::atoll(num.text.c_str());
+      if (o < 0 || n < 0 || static_cast<unsigned long long>(o) > data.size() - d.first) break;
+      objs.emplace_back(static_cast<std::size_t>(d.first + o), n);
+    }
+    std::sort(objs.begin(), objs.end());
+    return objs;
   }
 
   static void ascii_hex(std::string_view in, std::string& out) {
@@ -701,6 +583,15 @@ class PdfScanner {
     }
   }
 
+  // The document's text (pdf_text.h) for the body rules; links typed in it are links.
+  void text() {
+    if (!text_.content_streams()) return;
+    const std::string t = text_.text(kMaxFileText);
+    if (t.empty()) return;
+    for (std::string& u : mime::find_urls(t, kMaxLinks)) insp_.results().urls.push_back(std::move(u));
+    insp_.add_text(blob_, t);
+  }
+
   void report() {
     if (!obfuscated_.empty()) {
       std::string d;
@@ -764,6 +655,7 @@ class PdfScanner {
   std::vector<std::string> all_names_;
   std::vector<Embedded> embedded_;
   std::size_t inflated_ = 0;
+  TextExtractor text_;
   const char* no_end_buf_ = nullptr;  // the buffer with no "endstream" after some stream
 };
 

@@ -103,6 +103,8 @@ struct Message {
   std::vector<Address> from;
   std::vector<std::string> urls;  // from text parts (plain-text URLs and HTML links); the scan
                                   // adds links read from attachments (QR codes, PDFs)
+  std::string attachment_text;    // what attached documents say (PDF pages, Word text): the
+                                  // scan fills it, the body rules read it after the text parts
 
   const Part& root() const { return parts.front(); }
 };

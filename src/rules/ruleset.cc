@@ -320,6 +320,12 @@ void RuleSet::Impl::scan_all(const mime::Message& m, MatchState& ms, std::deque<
             for (std::size_t i = 0; i < t.size(); ++i)
               if (!(t[i] == '\r' && i + 1 < t.size() && t[i + 1] == '\n')) joined += t[i];
           }
+          // Attached documents' text (a PDF's "call this number") is part of what the
+          // recipient reads.
+          if (!m.attachment_text.empty() && joined.size() < max_scan) {
+            if (!joined.empty()) joined += '\n';
+            joined += m.attachment_text;
+          }
           body_joined = keep_visible(std::move(joined));
           body_built = true;
         }

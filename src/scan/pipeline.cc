@@ -79,6 +79,7 @@ void inspect_message(mime::Message& m, const inspect::Engines& engines, const In
   }
   for (auto& f : insp.results().symbols)
     m.symbols.add(f.symbol, f.location + (f.detail.empty() ? "" : ": " + f.detail));
+  m.attachment_text = std::move(insp.results().text);
   for (auto& u : insp.results().urls)
     if (m.urls.size() < kMaxMessageUrls && std::find(m.urls.begin(), m.urls.end(), u) == m.urls.end())
       m.urls.push_back(std::move(u));
