@@ -23,8 +23,8 @@ packages=(
   postfix swaks python3 dnsmasq-base
   # peers in bench/accuracy: SpamAssassin and Rspamd (with Redis for its Bayes)
   spamassassin spamd spamc rspamd redis-server
-  # real PDF producers and poppler's reader, for the document-text tests
-  chromium poppler-utils ghostscript
+  # real PDF producers, poppler's reader and qpdf (encryption), for the document tests
+  chromium poppler-utils ghostscript qpdf
   # benchmarks and hardening checks
   time bc binutils
   tar

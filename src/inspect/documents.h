@@ -33,7 +33,9 @@ bool looks_like_rtf(std::string_view bytes);
 void inspect_rtf(const Blob& blob, Inspector& insp);
 
 // PDF: /JavaScript /JS /OpenAction /AA /Launch /EmbeddedFile (children) /SubmitForm
-// /RichMedia /XFA, names hidden with #xx escapes, inside FlateDecode object streams too.
+// /RichMedia /XFA, names hidden with #xx escapes, inside FlateDecode object streams too;
+// encrypted files are decrypted (empty or found password: pdf_crypt.h); the page text
+// goes to Results::text (pdf_text.h).
 // /URI link targets go to Results::urls; image XObjects are read for QR codes (image.h).
 bool looks_like_pdf(std::string_view bytes);
 void inspect_pdf(const Blob& blob, Inspector& insp);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "core/escape.h"
 #include "inspect/documents.h"
 #include "inspect/image.h"
+#include "inspect/pdf_crypt.h"
 #include "inspect/pdf_lex.h"
 #include "inspect/pdf_text.h"
 #include "mime/url.h"
@@ -118,6 +120,7 @@ class PdfScanner {
   PdfScanner(const Blob& blob, Inspector& insp) : blob_(blob), insp_(insp) {}
 
   void run() {
+    open_encryption();
     scan(blob_.bytes, 0);
     report();
     text();
@@ -136,7 +139,7 @@ class PdfScanner {
     Frame last_dict;
     bool last_was_dict_close = false;
     long long num1 = -1, num2 = -1;  // the last two integers seen at top level
-    long long cur_obj = -1;
+    long long cur_obj = -1, cur_gen = 0;
     std::size_t count = 0;
     for (;;) {
       if ((++count & 0x3FFFu) == 0 && insp_.out_of_time(blob_)) return;
@@ -197,6 +200,10 @@ class PdfScanner {
           break;
         }
         case Tok::kString: {
+          // Strings of top-level objects are encrypted (those inside object streams are
+          // not: the stream was decrypted as a whole).
+          if (crypt_ && level == 0 && cur_obj >= 0 && cur_obj != crypt_obj_)
+            t.text = crypt_->string(t.text, cur_obj, cur_gen);
           if (frames.empty() || overflow) break;
           Frame& f = frames.back();
           if (f.dict && !f.expect_key) {
@@ -289,13 +296,16 @@ class PdfScanner {
             if (!frames.empty() && !overflow && frames.back().dict) frames.back().expect_key = true;
           } else if (t.text == "obj") {
             cur_obj = num2;
+            cur_gen = num1;
             frames.clear();
             overflow = 0;
+          } else if (t.text == "trailer") {
+            cur_obj = -1;
           } else if (t.text == "endobj") {
             frames.clear();
             overflow = 0;
           } else if (t.text == "stream" && level == 0 && was_dict_close) {
-            lx.seek(stream(data, t.end, last_dict, cur_obj));
+            lx.seek(stream(data, t.end, last_dict, cur_obj, cur_gen));
           }
           break;
         }
@@ -306,7 +316,7 @@ class PdfScanner {
   }
 
   // A stream body after the "stream" keyword at `after`; returns where scanning resumes.
-  std::size_t stream(std::string_view data, std::size_t after, const Frame& dict, long long obj) {
+  std::size_t stream(std::string_view data, std::size_t after, const Frame& dict, long long obj, long long gen) {
     std::size_t start = after;
     if (start < data.size() && data[start] == '\r') ++start;
     if (start < data.size() && data[start] == '\n') ++start;
@@ -335,7 +345,13 @@ class PdfScanner {
     } else {
       resume = end;
     }
-    const std::string_view body = data.substr(start, end - start);
+    std::string_view body = data.substr(start, end - start);
+    std::string plain;
+    if (crypt_ && dict.type != "XRef" && obj != crypt_obj_ && !(dict.type == "Metadata" && !encrypt_metadata_)) {
+      if (!insp_.charge(blob_, body.size())) return resume;
+      plain = crypt_->stream(body, obj, gen);
+      body = plain;
+    }
     if (dict.subtype == "Image") {
       image(body, dict);
       return resume;
@@ -352,6 +368,7 @@ class PdfScanner {
       // xref (a /Length that swallows them): its names are scanned too.
       if (dict.filters.empty() && looks_textual(body)) scan(body, 1);
       if (!maybe_text) return resume;
+      if (unreadable_) return resume;  // ciphertext: no text in it
       if (dict.filters.empty()) {
         text_.add_stream(obj, body);
         return resume;
@@ -390,6 +407,35 @@ class PdfScanner {
           Embedded{obj, dict.filters.empty() ? std::string(body) : std::move(decoded)});
     }
     return resume;
+  }
+
+  // An encrypted PDF is decrypted with the empty password (it opens without a prompt), else
+  // with a password found in the message; otherwise its strings and streams are not read.
+  void open_encryption() {
+    const Encryption e = find_encryption(blob_.bytes);
+    if (!e.found) return;
+    crypt_obj_ = e.obj;
+    encrypt_metadata_ = e.encrypt_metadata;
+    if (e.filter != "Standard") {
+      unreadable_ = true;
+      insp_.symbol(blob_, "DOC_ENCRYPTED",
+                   "PDF for the " + (e.filter.empty() ? std::string("unknown") : shown(e.filter, 40)) +
+                       " security handler: its content is not read");
+      return;
+    }
+    if ((crypt_ = Decryptor::open(e, ""))) {
+      insp_.symbol(blob_, "PDF_ENCRYPTED_NO_PASSWORD", crypt_->method() + ", opened without a password and read");
+      return;
+    }
+    for (const std::string& pw : insp_.passwords()) {
+      if ((crypt_ = Decryptor::open(e, pw))) {
+        insp_.symbol(blob_, "DOC_PASSWORD_FOUND", "PDF (" + crypt_->method() + ") opened with \"" + shown(pw, 64) +
+                                                      "\" from the message");
+        return;
+      }
+    }
+    unreadable_ = true;
+    insp_.symbol(blob_, "DOC_ENCRYPTED", "PDF (revision " + std::to_string(e.r) + ") needs a password: its content is not read");
   }
 
   // An object stream's header: /N pairs of object number and offset (from /First).
@@ -656,6 +702,10 @@ class PdfScanner {
   std::vector<Embedded> embedded_;
   std::size_t inflated_ = 0;
   TextExtractor text_;
+  std::optional<Decryptor> crypt_;
+  long long crypt_obj_ = -1;
+  bool encrypt_metadata_ = true;
+  bool unreadable_ = false;  // encrypted, and no password opened it
   const char* no_end_buf_ = nullptr;  // the buffer with no "endstream" after some stream
 };
 

@@ -422,6 +422,97 @@ TEST_F(Producers, Ghostscript) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Encrypted PDFs, written by qpdf
+
+struct Opened {
+  Read read;
+  std::vector<Finding> symbols;
+  bool has(std::string_view name) const {
+    return std::any_of(symbols.begin(), symbols.end(), [&](const Finding& f) { return f.symbol == name; });
+  }
+};
+
+Opened open_pdf(const std::string& bytes, std::vector<std::string> passwords = {}) {
+  InspectLimits limits;
+  Inspector insp(engines(), limits);
+  insp.set_passwords(std::move(passwords));
+  inspect_pdf(Blob{bytes, "1", {"doc.pdf"}, "", 0}, insp);
+  return Opened{Read{insp.results().text, insp.results().urls}, insp.results().symbols};
+}
+
+TEST_F(Producers, EncryptedWithEachCipherAreDecrypted) {
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/qpdf")) << "qpdf missing: scripts/install-deps.sh installs it";
+  // A lure page, and an open action that runs JavaScript: with object streams, the action
+  // is inside a compressed, encrypted stream, invisible without the key.
+  const std::string content = "BT /F1 12 Tf 72 700 Td (Your PayPal account was charged $499.00, call 1-808-555-0143) Tj ET";
+  const std::string plain = pdf({"<< /Type /Catalog /Pages 2 0 R /OpenAction 6 0 R >>",
+                                 "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                                 "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+                                 stream("", content), "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+                                 "<< /S /JavaScript /JS (app.alert\\(1\\)) >>"});
+  std::ofstream(dir_ / "plain.pdf", std::ios::binary) << plain;
+  struct Mode {
+    std::string args, method;
+    bool object_streams;  // 40-bit files are PDF 1.3: no object streams, the action stays out
+  };
+  const std::vector<Mode> modes = {{"40", "RC4 40-bit", false}, {"128 --use-aes=n", "RC4 128-bit", true},
+                                   {"128 --use-aes=y", "AES-128", true}, {"256", "AES-256", true}};
+  for (const Mode& m : modes) {
+    const std::filesystem::path out = dir_ / "enc.pdf";
+    run("qpdf --allow-weak-crypto --object-streams=generate --encrypt '' owner-pw " + m.args + " -- " +
+        (dir_ / "plain.pdf").string() + " " + out.string() + " 2>&1");
+    const std::string bytes = slurp(out);
+    ASSERT_NE(bytes.find("/Encrypt"), std::string::npos) << m.args;
+    if (m.object_streams) {
+      ASSERT_EQ(bytes.find("JavaScript"), std::string::npos) << "qpdf left the action in the clear: " << m.args;
+    }
+    ASSERT_EQ(bytes.find("app.alert"), std::string::npos) << m.args;
+    const Opened o = open_pdf(bytes);
+    EXPECT_TRUE(o.has("PDF_ENCRYPTED_NO_PASSWORD")) << m.args;
+    EXPECT_TRUE(o.has("PDF_JAVASCRIPT")) << m.args;
+    EXPECT_TRUE(o.has("PDF_OPEN_ACTION")) << m.args;
+    EXPECT_EQ(o.read.text, "Your PayPal account was charged $499.00, call 1-808-555-0143") << m.args;
+    for (const Finding& f : o.symbols) {
+      if (f.symbol == "PDF_ENCRYPTED_NO_PASSWORD") {
+        EXPECT_TRUE(f.detail.starts_with(m.method)) << f.detail;
+      }
+    }
+  }
+  // A real password: unread without it, read with it when the message gives it.
+  for (const std::string bits : {"128 --use-aes=y", "256", "40"}) {
+    const std::filesystem::path out = dir_ / "pw.pdf";
+    run("qpdf --allow-weak-crypto --encrypt 'Inv-2291!' owner-pw " + bits + " -- " + (dir_ / "plain.pdf").string() + " " +
+        out.string() + " 2>&1");
+    const std::string bytes = slurp(out);
+    const Opened locked = open_pdf(bytes, {"wrong", "Inv-2290!"});
+    EXPECT_TRUE(locked.has("DOC_ENCRYPTED")) << bits;
+    EXPECT_EQ(locked.read.text, "") << bits;
+    const Opened opened = open_pdf(bytes, {"wrong", "Inv-2291!"});
+    EXPECT_TRUE(opened.has("DOC_PASSWORD_FOUND")) << bits;
+    EXPECT_FALSE(opened.has("DOC_ENCRYPTED")) << bits;
+    EXPECT_EQ(opened.read.text, "Your PayPal account was charged $499.00, call 1-808-555-0143") << bits;
+  }
+}
+
+TEST(PdfCrypt, MalformedEncryptionDictionariesAreRefusedCleanly) {
+  const std::vector<std::string> dicts = {
+      "<< /Filter /Standard /V 2 /R 3 /Length 128 /O (short) /U (short) /P -4 >>",
+      "<< /Filter /Standard /V 99 /R 99 /O <00> /U <00> >>",
+      "<< /Filter /Standard /V 5 /R 6 /O <" + std::string(96, '0') + "> /U <" + std::string(96, '0') +
+          "> /UE <00> /OE <00> /P -4 >>",
+      "<< /Filter /Standard /V 1 /R 2 /Length 999999999 /O <" + std::string(64, '1') + "> /U <" +
+          std::string(64, '2') + "> /P 99999999999 >>",
+      "<< /Filter /Adobe.PubSec /V 4 /R 4 >>"};
+  for (const std::string& d : dicts) {
+    const std::string p = pdf({"<< /Type /Catalog >>", d, stream("", "BT (plain) Tj ET")}) ;
+    const std::string with_ref = p.substr(0, p.size() - 6) + "trailer << /Encrypt 2 0 R /ID [<0102> <0304>] >>\n%%EOF\n";
+    const Opened o = open_pdf(with_ref, {"x"});
+    EXPECT_TRUE(o.has("DOC_ENCRYPTED")) << d;
+    EXPECT_EQ(o.read.text, "") << d;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // The whole scan: a callback lure that is only in the attached PDF
 
 std::string base64(std::string_view in) {
