@@ -20,7 +20,10 @@ extern "C" {
 #include <jpeglib.h>
 }
 
+#include "core/config.h"
+#include "inspect/engines.h"
 #include "inspect/image.h"
+#include "inspect/inspect.h"
 #include "scan/output.h"
 #include "scan/pipeline.h"
 
@@ -332,6 +335,74 @@ TEST(InspectImage, ImagesOverTheLimitAreNamed) {
   const auto r = small.scan(mail_with_image("See the code.", "image/png", png(qr(kUrl, 300))), "big");
   EXPECT_TRUE(has(r.verdict, "IMAGE_NOT_READ", "max_image_pixels=10000")) << scan::to_json(r.verdict);
   EXPECT_FALSE(has(r.verdict, "IMAGE_QR_URL"));
+}
+
+// ---- the limits on how many codes, pictures and inline images are read ----
+
+std::string link(int i) { return "https://c" + std::to_string(i) + ".example.net/x"; }
+
+// How many of link(0) .. link(n - 1) reached the message's links.
+std::size_t links_read(const std::vector<std::string>& urls, int n) {
+  std::size_t k = 0;
+  for (int i = 0; i < n; ++i) k += std::find(urls.begin(), urls.end(), link(i)) != urls.end();
+  return k;
+}
+
+TEST(InspectImage, CodesTakenFromOnePictureAreCapped) {
+  // Codes in one picture, each in its own cell. zxing finds several of them (not always
+  // all: its multi-symbol search is partial); the cap on how many are taken holds.
+  const int side = 120, cell = 260, cols = 5, rows = 2;
+  GreyImage sheet{cell * cols, cell * rows, std::vector<std::uint8_t>(static_cast<std::size_t>(cell * cols * cell * rows), 255)};
+  for (int i = 0; i < cols * rows; ++i) {
+    const GreyImage c = qr(link(i), side);
+    ASSERT_EQ(c.width, side);
+    const int ox = (i % cols) * cell + (cell - side) / 2, oy = (i / cols) * cell + (cell - side) / 2;
+    for (int y = 0; y < side; ++y)
+      for (int x = 0; x < side; ++x)
+        sheet.pixels[static_cast<std::size_t>(oy + y) * sheet.width + ox + x] = c.pixels[static_cast<std::size_t>(y) * side + x];
+  }
+  const std::size_t found = read_codes(sheet, 100).size();
+  ASSERT_GE(found, 3u) << "the sheet must hold several readable codes";
+  EXPECT_EQ(read_codes(sheet, 2).size(), 2u);
+  EXPECT_EQ(read_codes(sheet, 0).size(), 0u);
+  InspectLimits limits;
+  const auto engines = Engines::load(InspectConfig{});
+  ASSERT_TRUE(engines.ok());
+  Inspector insp(*engines.value(), limits);
+  read_image_links(Blob{"", "2", {}, "", 0}, sheet, insp);
+  EXPECT_EQ(insp.results().urls.size(), std::min<std::size_t>(found, 8));
+}
+
+TEST(InspectImage, AtMost32PicturesArePerPdfAnd64InlineImagesPerPart) {
+  // 40 image XObjects, each a code with its own link: the first 32 are read.
+  std::string pdf = "%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n";
+  for (int i = 0; i < 40; ++i) {
+    const GreyImage c = qr(link(i), 100);
+    const std::string z = zlib_compress(std::string(c.pixels.begin(), c.pixels.end()));
+    pdf += std::to_string(10 + i) + " 0 obj\n<< /Type /XObject /Subtype /Image /Width " + std::to_string(c.width) +
+           " /Height " + std::to_string(c.height) + " /BitsPerComponent 8 /ColorSpace /DeviceGray /Filter /FlateDecode /Length " +
+           std::to_string(z.size()) + " >>\nstream\n" + z + "\nendstream\nendobj\n";
+  }
+  pdf += "trailer\n<< /Root 1 0 R >>\n%%EOF\n";
+  const auto r = scanner().scan(mail_with_pdf(pdf), "many-images");
+  EXPECT_TRUE(has(r.verdict, "IMAGE_QR_URL", "2/doc.pdf#image-1: " + link(0)));
+  EXPECT_EQ(links_read(r.message.urls, 40), 32u);
+  EXPECT_NE(std::find(r.message.urls.begin(), r.message.urls.end(), link(31)), r.message.urls.end());
+
+  // 70 pictures inline in one HTML part: the first 64 are read.
+  std::string html = "<p>codes</p>";
+  for (int i = 0; i < 70; ++i) {
+    std::string b64 = base64(png(qr(link(i), 100)));
+    b64.erase(std::remove(b64.begin(), b64.end(), '\r'), b64.end());
+    b64.erase(std::remove(b64.begin(), b64.end(), '\n'), b64.end());
+    html += "<img src=\"data:image/png;base64," + b64 + "\">";
+  }
+  const std::string mail = "From: a@example.net\r\nTo: alice@example.org\r\nSubject: codes\r\nMIME-Version: 1.0\r\n"
+                           "Content-Type: text/html; charset=utf-8\r\n\r\n" + html + "\r\n";
+  const auto h = scanner().scan(mail, "many-inline");
+  EXPECT_TRUE(has(h.verdict, "IMAGE_QR_URL", "1#data-uri-1: " + link(0))) << scan::to_json(h.verdict);
+  EXPECT_EQ(links_read(h.message.urls, 70), 64u);
+  EXPECT_NE(std::find(h.message.urls.begin(), h.message.urls.end(), link(63)), h.message.urls.end());
 }
 
 }  // namespace
