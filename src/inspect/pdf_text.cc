@@ -530,12 +530,12 @@ void TextExtractor::interpret(std::string_view content, std::string& out, std::s
     if (op == "Tf") {
       font.clear();
       if (n >= 1 && nums[n - 1] != 0) size = std::abs(nums[n - 1]);
-      for (const auto& [ref_name, obj] : refs_) {
-        if (ref_name != name || font.size() >= kMaxCandidates) continue;
-        const auto it = fonts_.find(obj);
+      for (const auto& ref : refs_) {
+        if (ref.first != name || font.size() >= kMaxCandidates) continue;
+        const auto it = fonts_.find(ref.second);
         if (it == fonts_.end()) continue;
-        if (std::none_of(font.begin(), font.end(), [&](const auto& c) { return c.first == obj; }))
-          font.emplace_back(obj, &it->second);
+        if (std::none_of(font.begin(), font.end(), [&](const auto& c) { return c.first == ref.second; }))
+          font.emplace_back(ref.second, &it->second);
       }
     } else if (op == "Tj" && !strs.empty()) {
       show(strs.back());

@@ -31,6 +31,7 @@ struct MatchLoc {
 struct MatchState {
   std::vector<std::uint8_t> matched;  // by pattern index
   std::vector<MatchLoc> loc;          // by pattern index, for details
+  std::string_view attachment_text;   // the body target's second text (documents' text)
 };
 
 class PatternSet {

@@ -320,16 +320,16 @@ void RuleSet::Impl::scan_all(const mime::Message& m, MatchState& ms, std::deque<
             for (std::size_t i = 0; i < t.size(); ++i)
               if (!(t[i] == '\r' && i + 1 < t.size() && t[i + 1] == '\n')) joined += t[i];
           }
-          // Attached documents' text (a PDF's "call this number") is part of what the
-          // recipient reads.
-          if (!m.attachment_text.empty() && joined.size() < max_scan) {
-            if (!joined.empty()) joined += '\n';
-            joined += m.attachment_text;
-          }
           body_joined = keep_visible(std::move(joined));
+          // Attached documents' text (a PDF's "call this number") is part of what the
+          // recipient reads: a second body text, so explanations can say where it was.
+          if (!m.attachment_text.empty()) {
+            ms.attachment_text = keep_visible(m.attachment_text);
+          }
           body_built = true;
         }
         scan(body_joined);
+        if (!ms.attachment_text.empty()) scan(ms.attachment_text);
         break;
       }
       case Target::kRawBody:
@@ -430,6 +430,8 @@ void RuleSet::Impl::explain(int node, const MatchState& ms, const std::vector<Fn
       const std::size_t end = std::min(l.end, l.text.size());
       const std::size_t begin = end > 60 ? end - 60 : 0;
       std::string where(lang::target_name(p.target));
+      if (p.target == Target::kBody && !ms.attachment_text.empty() && l.text.data() == ms.attachment_text.data())
+        where = "attachment text";
       if (!p.header.empty()) where += " " + p.header;
       std::string_view piece = l.text.substr(begin, end - begin);
       // Start on a character boundary.

@@ -560,6 +560,14 @@ TEST_F(Producers, CallbackLureInAChromiumPdfIsScored) {
   const auto r = scanner.scan(mail_with_attachment("invoice.pdf", "application/pdf", bytes), "pdf");
   EXPECT_TRUE(has(r.verdict, "BODY_CALLBACK_LURE")) << scan::to_json(r.verdict);
   EXPECT_TRUE(has(r.verdict, "META_CALLBACK_FREEMAIL")) << scan::to_json(r.verdict);
+  // The explanation says where the words were.
+  for (const Symbol& sym : r.verdict.symbols) {
+    if (sym.name == "BODY_CALLBACK_LURE") {
+      EXPECT_NE(sym.detail.find("attachment text: \"...request a refund, call our billing desk at +1 (808) 555-0143\""),
+                std::string::npos)
+          << sym.detail;
+    }
+  }
   EXPECT_NE(std::find(r.message.urls.begin(), r.message.urls.end(), "https://norton-billing.example.net/renew"),
             r.message.urls.end());
   // The same message without the document says nothing a rule could hold against it.
