@@ -157,6 +157,12 @@ std::string glyph_text(std::string_view g) {
 
 void TextExtractor::add_font(long long obj, FontDict d) {
   if (obj < 0 || (fonts_.size() >= kMaxFonts && !fonts_.count(obj))) return;
+  // Inline width arrays count against the same budget as those stored apart.
+  if (array_bytes_ + d.widths.size() + d.w.size() > kMaxArrays) {
+    d.widths.clear();
+    d.w.clear();
+  }
+  array_bytes_ += d.widths.size() + d.w.size();
   Font& f = fonts_[obj];
   f.composite = d.subtype == "Type0";
   f.dict = std::move(d);
@@ -190,7 +196,8 @@ const TextExtractor::Widths& TextExtractor::widths(long long font_obj) const {
     std::vector<double> nums;
     bool in_list = false;
     std::uint32_t next = 0;
-    for (Token t = lx.next(); t.kind != Tok::kEnd && w.by_code.size() < 65536; t = lx.next()) {
+    for (Token t = lx.next(); t.kind != Tok::kEnd && w.by_code.size() < 65536 && width_work_ < kMaxWidthWork;
+         t = lx.next(), ++width_work_) {
       if (t.kind == Tok::kArrayOpen) {
         if (!nums.empty() && !in_list) {
           next = static_cast<std::uint32_t>(std::max(0.0, nums.back()));
@@ -204,12 +211,14 @@ const TextExtractor::Widths& TextExtractor::widths(long long font_obj) const {
         const double v = std::atof(t.text.c_str());
         if (in_list) {
           w.by_code[next++] = v;
+          ++width_work_;
           continue;
         }
         nums.push_back(v);
         if (nums.size() == 3) {
           const double lo = std::max(0.0, nums[0]), hi = std::min(nums[1], lo + 65535);
-          for (double c = lo; c <= hi && w.by_code.size() < 65536; ++c) w.by_code[static_cast<std::uint32_t>(c)] = v;
+          for (double c = lo; c <= hi && w.by_code.size() < 65536 && width_work_ < kMaxWidthWork; ++c, ++width_work_)
+            w.by_code[static_cast<std::uint32_t>(c)] = v;
           nums.clear();
         }
       }
@@ -218,7 +227,7 @@ const TextExtractor::Widths& TextExtractor::widths(long long font_obj) const {
   }
   Lexer lx(stored(f->dict.widths, f->dict.widths_ref));
   std::uint32_t code = static_cast<std::uint32_t>(std::clamp<long long>(f->dict.first_char, 0, 255));
-  for (Token t = lx.next(); t.kind != Tok::kEnd && code < 256; t = lx.next())
+  for (Token t = lx.next(); t.kind != Tok::kEnd && code < 256 && width_work_ < kMaxWidthWork; t = lx.next(), ++width_work_)
     if (t.kind == Tok::kNumber) w.by_code[code++] = std::atof(t.text.c_str());
   return w;
 }
@@ -230,8 +239,11 @@ void TextExtractor::add_difference(long long obj, long long code, std::string_vi
 }
 
 void TextExtractor::add_reference(std::string_view key, long long obj) {
-  if (obj < 0 || key.empty() || refs_.size() >= kMaxRefs) return;
-  refs_.emplace_back(std::string(key.substr(0, 64)), obj);
+  if (obj < 0 || key.empty() || ref_count_ >= kMaxRefs) return;
+  std::vector<long long>& objs = refs_[std::string(key.substr(0, 64))];
+  if (objs.size() >= kMaxRefsPerName || std::find(objs.begin(), objs.end(), obj) != objs.end()) return;
+  objs.push_back(obj);
+  ++ref_count_;
 }
 
 bool TextExtractor::add_stream(long long obj, std::string_view s) {
@@ -317,14 +329,20 @@ void TextExtractor::parse_cmap(long long obj, std::string_view s) {
       args.clear();
     }
   }
+  // Ranges sorted by their first code, for a binary search per code shown.
+  std::stable_sort(cm.ranges.begin(), cm.ranges.end(), [](const CMap::Range& a, const CMap::Range& b) { return a.lo < b.lo; });
   cmaps_.emplace(obj, std::move(cm));
 }
 
 const std::string* TextExtractor::lookup(const CMap& cm, std::uint32_t code, std::string& scratch) const {
   const auto it = cm.chars.find(code);
   if (it != cm.chars.end()) return &it->second;
-  for (const CMap::Range& r : cm.ranges) {
-    if (code < r.lo || code > r.hi) continue;
+  // The ranges starting at or before `code`, nearest first (overlaps are rare: a few tried).
+  auto first_after = std::upper_bound(cm.ranges.begin(), cm.ranges.end(), code,
+                                      [](std::uint32_t c, const CMap::Range& r) { return c < r.lo; });
+  for (int tried = 0; first_after != cm.ranges.begin() && tried < 8; ++tried) {
+    const CMap::Range& r = *--first_after;
+    if (code > r.hi) continue;
     const std::uint32_t k = code - r.lo;
     if (!r.list.empty()) return k < r.list.size() ? &r.list[k] : nullptr;
     if (r.base.empty()) return nullptr;
@@ -530,12 +548,12 @@ void TextExtractor::interpret(std::string_view content, std::string& out, std::s
     if (op == "Tf") {
       font.clear();
       if (n >= 1 && nums[n - 1] != 0) size = std::abs(nums[n - 1]);
-      for (const auto& ref : refs_) {
-        if (ref.first != name || font.size() >= kMaxCandidates) continue;
-        const auto it = fonts_.find(ref.second);
-        if (it == fonts_.end()) continue;
-        if (std::none_of(font.begin(), font.end(), [&](const auto& c) { return c.first == ref.second; }))
-          font.emplace_back(ref.second, &it->second);
+      const auto named = refs_.find(name);
+      if (named != refs_.end()) {
+        for (long long obj : named->second) {
+          const auto it = fonts_.find(obj);
+          if (it != fonts_.end() && font.size() < kMaxCandidates) font.emplace_back(obj, &it->second);
+        }
       }
     } else if (op == "Tj" && !strs.empty()) {
       show(strs.back());

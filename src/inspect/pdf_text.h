@@ -54,6 +54,8 @@ class TextExtractor {
   static constexpr std::size_t kMaxRefs = 1u << 16;        // name -> object pairs kept
   static constexpr std::size_t kMaxCandidates = 8;          // fonts tried per resource name
   static constexpr std::size_t kMaxArrays = 16u << 20;      // bytes of width arrays kept
+  static constexpr std::size_t kMaxRefsPerName = 64;        // objects one resource name may name
+  static constexpr std::size_t kMaxWidthWork = 1u << 22;    // width entries read per file
 
   // A font dictionary in object `obj`.
   void add_font(long long obj, FontDict d);
@@ -119,7 +121,9 @@ class TextExtractor {
   std::map<long long, Font> fonts_;
   std::map<long long, std::map<std::uint32_t, std::string>> differences_;
   std::size_t difference_count_ = 0;
-  std::vector<std::pair<std::string, long long>> refs_;
+  std::map<std::string, std::vector<long long>> refs_;  // resource name -> objects
+  std::size_t ref_count_ = 0;
+  mutable std::size_t width_work_ = 0;
   std::map<long long, CMap> cmaps_;
   std::map<long long, std::string> arrays_;
   std::size_t array_bytes_ = 0;

@@ -275,6 +275,58 @@ TEST(PdfText, HostileContentIsBounded) {
   EXPECT_EQ(pdf::glyph_text("u1F600"), "\xF0\x9F\x98\x80");
 }
 
+TEST(PdfText, HostileFontsStayLinear) {
+  // Many ranges and many codes: each code is a binary search, not a walk over all ranges.
+  std::string cmap = "begincmap 100000 beginbfrange ";
+  char b[64];
+  for (int i = 0; i < 100000; ++i) {
+    std::snprintf(b, sizeof b, "<%06X> <%06X> <%04X> ", i * 2, i * 2, 0x41 + i % 26);
+    cmap += b;
+  }
+  cmap += "endbfrange endcmap";
+  std::string shown = "<";
+  for (int i = 0; i < 200000; ++i) {
+    std::snprintf(b, sizeof b, "%06X", (i % 100000) * 2);
+    shown += b;
+  }
+  shown += ">";
+  pdf::TextExtractor x;
+  x.add_font(5, type0_font(6));
+  x.add_reference("F1", 5);
+  x.add_stream(6, cmap);
+  // Many fonts selected many times, under one name bound to many objects.
+  for (long long i = 0; i < 5000; ++i) x.add_reference("F1", 100 + i);
+  std::string content = "BT ";
+  for (int i = 0; i < 20000; ++i) content += "/F1 1 Tf ";
+  content += "/F1 1 Tf " + shown + " Tj ET";
+  EXPECT_TRUE(x.add_stream(7, content));
+  const std::string t = x.text(1u << 20);
+  ASSERT_GE(t.size(), 26u);
+  EXPECT_EQ(t.substr(0, 26), "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+
+  // A /W array of ranges repeated over the same codes: the work is capped, not repeated.
+  std::string w = "[";
+  for (int i = 0; i < 80000; ++i) w += "0 60000 500 ";
+  w += "]";
+  pdf::TextExtractor y;
+  pdf::FontDict cid;
+  cid.subtype = "CIDFontType2";
+  cid.w_ref = 9;
+  pdf::FontDict font = type0_font(6);
+  font.descendant = 8;
+  y.add_array(9, w);
+  y.add_font(8, cid);
+  for (long long i = 0; i < 64; ++i) {
+    y.add_font(10 + i, font);
+    y.add_reference("F" + std::to_string(i), 10 + i);
+  }
+  y.add_stream(6, "begincmap 1 beginbfrange <0000> <FFFF> <0041> endbfrange endcmap");
+  std::string many = "BT ";
+  for (int i = 0; i < 64; ++i) many += "/F" + std::to_string(i) + " 10 Tf <0001> Tj ";
+  EXPECT_TRUE(y.add_stream(7, many + "ET"));
+  EXPECT_EQ(y.text(1000).substr(0, 4), "BBBB");
+}
+
 // ---------------------------------------------------------------------------------------
 // Office and HTML documents
 
