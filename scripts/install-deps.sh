@@ -14,6 +14,7 @@ packages=(
   libasio-dev libc-ares-dev libsqlite3-dev libsodium-dev
   libhyperscan-dev libre2-dev libpsl-dev libidn2-dev
   libzxing-dev libpng-dev libjpeg62-turbo-dev libgif-dev
+  libtesseract-dev libleptonica-dev tesseract-ocr-eng
   # tests, fuzzing, benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   libgmime-3.0-dev libglib2.0-dev

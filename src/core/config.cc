@@ -277,6 +277,8 @@ const std::vector<Setting>& settings() {
                    "Candidate passwords from the message text tried on an encrypted archive."),
       SIZE_SETTING("inspect.max_image_pixels", inspect.limits.max_image_pixels, 1024, 1e9,
                    "Largest image (width x height) decoded to read QR and other 2D codes."),
+      SIZE_SETTING("inspect.ocr_images", inspect.limits.ocr_images, 0, 100,
+                   "Pictures read as text (OCR) per message whose own text is short; 0 turns OCR off."),
       Setting{"inspect.clamav_database", "string",
               "Directory of ClamAV signature files; empty: the system's ClamAV database when present.", 0, 0,
               [](const Config& c) { return "\"" + c.inspect.clamav_database + "\""; },

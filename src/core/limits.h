@@ -35,6 +35,7 @@ struct InspectLimits {
   std::size_t max_name_length = 255;              // longer file names are a symbol
   std::size_t max_passwords = 16;                 // candidates tried on encrypted archives
   std::size_t max_image_pixels = 16u << 20;       // one image decoded to read QR codes
+  std::size_t ocr_images = 2;                     // pictures read as text per message (0: off)
 };
 
 }  // namespace bulwark

@@ -1,4 +1,5 @@
 #include "inspect/engines.h"
+#include "inspect/ocr.h"
 
 #include <magic.h>
 
@@ -44,6 +45,8 @@ Result<std::unique_ptr<Engines>> Engines::load(const InspectConfig& config) {
   auto y = load_yara(config.yara_rules);
   if (!y) return Error{"yara: " + y.error().message};
   e->yara_ = std::move(y).value();
+  // No OCR model is not an error: pictures are then not read as text, and describe() says so.
+  if (config.limits.ocr_images > 0) e->ocr_ = Ocr::load(e->ocr_note_);
   return e;
 }
 
@@ -55,6 +58,8 @@ std::string Engines::describe() const {
   std::string out = "libmagic " + std::to_string(magic_version());
   out += clamav_ ? "; " + clamav_describe(*clamav_) : "; ClamAV: no signature database";
   if (yara_) out += "; " + yara_describe(*yara_);
+  if (ocr_) out += "; " + ocr_->describe();
+  else if (!ocr_note_.empty()) out += "; " + ocr_note_;
   return out;
 }
 

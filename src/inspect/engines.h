@@ -1,6 +1,6 @@
 // Engines: what inspection loads once per process, before the workers are forked (so every worker
 // shares it copy-on-write and none needs to open a file after lockdown): the libmagic
-// database, the ClamAV engine with its signatures, the compiled YARA rules.
+// database, the ClamAV engine with its signatures, the compiled YARA rules, the OCR model.
 //   auto e = Engines::load(config.inspect);   // Result<std::unique_ptr<Engines>>
 #pragma once
 
@@ -13,6 +13,8 @@
 
 namespace bulwark::inspect {
 
+class Ocr;
+
 class Engines {
  public:
   static Result<std::unique_ptr<Engines>> load(const InspectConfig& config);
@@ -24,6 +26,7 @@ class Engines {
   void* magic() const { return magic_; }
   const ClamAv* clamav() const { return clamav_.get(); }  // nullptr: no signature database
   const YaraRules* yara() const { return yara_.get(); }
+  const Ocr* ocr() const { return ocr_.get(); }  // nullptr: OCR off or no model
   std::string describe() const;
 
  private:
@@ -31,6 +34,8 @@ class Engines {
   void* magic_ = nullptr;
   ClamAvPtr clamav_;
   YaraRulesPtr yara_;
+  std::unique_ptr<Ocr> ocr_;
+  std::string ocr_note_;  // why there is no OCR, when it was asked for
 };
 
 }  // namespace bulwark::inspect

@@ -5,6 +5,7 @@
 
 #include "core/escape.h"
 #include "inspect/image.h"
+#include "inspect/ocr.h"
 #include "mime/url.h"
 
 namespace bulwark::inspect {
@@ -65,6 +66,7 @@ void inspect_image(const Blob& blob, Inspector& insp) {
   }
   if (!insp.charge(blob, image.pixels.size())) return;
   read_image_links(blob, image, insp);
+  read_image_text(blob, image, insp);
 }
 
 void read_image_links(const Blob& where, const GreyImage& image, Inspector& insp) {

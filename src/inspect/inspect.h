@@ -83,6 +83,13 @@ class Inspector {
   // Candidate passwords for encrypted archives, found in the message text.
   void set_passwords(std::vector<std::string> p) { passwords_ = std::move(p); }
   const std::vector<std::string>& passwords() const { return passwords_; }
+  // Pictures that may still be read as text (OCR) in this message; take_ocr() uses one.
+  void allow_ocr(std::size_t n) { ocr_left_ = n; }
+  bool take_ocr() {
+    if (ocr_left_ == 0) return false;
+    --ocr_left_;
+    return true;
+  }
   const InspectLimits& limits() const { return limits_; }
   const Engines& engines() const { return engines_; }
   Results& results() { return results_; }
@@ -98,6 +105,7 @@ class Inspector {
   bool members_spent_ = false;
   std::size_t members_ = 0;
   std::vector<std::string> passwords_;
+  std::size_t ocr_left_ = 0;
 };
 
 // A child location: "2" + "invoice.zip" -> "2/invoice.zip". Member names are kept as

@@ -21,6 +21,8 @@
 #include "core/escape.h"
 #include "inspect/documents.h"
 #include "inspect/image.h"
+#include "inspect/engines.h"
+#include "inspect/ocr.h"
 #include "inspect/pdf_crypt.h"
 #include "inspect/pdf_lex.h"
 #include "inspect/pdf_text.h"
@@ -530,6 +532,12 @@ class PdfScanner {
     }
     if (!insp_.charge(blob_, g.pixels.size())) return;
     read_image_links(Blob{{}, blob_.location + "#image-" + std::to_string(images_), {}, "", blob_.depth + 1}, g, insp_);
+    // A page that is only a picture (a scanned or rendered lure): the largest is kept to
+    // be read as text if the file shows no text of its own.
+    if (insp_.engines().ocr() && g.pixels.size() > page_picture_.pixels.size()) {
+      page_picture_ = std::move(g);
+      page_picture_at_ = images_;
+    }
   }
 
   // Raw samples to grey. The colour space may be an indirect object, so the number of
@@ -631,8 +639,10 @@ class PdfScanner {
 
   // The document's text (pdf_text.h) for the body rules; links typed in it are links.
   void text() {
-    if (!text_.content_streams()) return;
-    const std::string t = text_.text(kMaxFileText);
+    const std::string t = text_.content_streams() ? text_.text(kMaxFileText) : std::string();
+    if (t.size() < 16 && !page_picture_.pixels.empty())
+      read_image_text(Blob{{}, blob_.location + "#image-" + std::to_string(page_picture_at_), {}, "", blob_.depth + 1},
+                      page_picture_, insp_);
     if (t.empty()) return;
     for (std::string& u : mime::find_urls(t, kMaxLinks)) insp_.results().urls.push_back(std::move(u));
     insp_.add_text(blob_, t);
@@ -702,6 +712,8 @@ class PdfScanner {
   std::vector<Embedded> embedded_;
   std::size_t inflated_ = 0;
   TextExtractor text_;
+  GreyImage page_picture_;  // the largest picture, for OCR
+  std::size_t page_picture_at_ = 0;
   std::optional<Decryptor> crypt_;
   long long crypt_obj_ = -1;
   bool encrypt_metadata_ = true;

@@ -11,6 +11,7 @@
 #include "core/hash.h"
 #include "inspect/engines.h"
 #include "inspect/inspect.h"
+#include "inspect/ocr.h"
 #include "inspect/passwords.h"
 #include "mime/decode.h"
 #include "mime/parser.h"
@@ -56,6 +57,22 @@ void inspect_data_uris(const mime::Part& p, inspect::Inspector& insp) {
   }
 }
 
+// Words of the message's own text (text parts that are not attachments), counted up to
+// the OCR threshold.
+std::size_t body_words(const mime::Message& m) {
+  std::size_t n = 0;
+  for (const mime::Part& p : m.parts) {
+    if (!p.is_leaf() || !p.is_text() || p.disposition == "attachment") continue;
+    bool in_word = false;
+    for (char c : p.text) {
+      const bool space = c == ' ' || c == '\n' || c == '\r' || c == '\t';
+      if (!space && !in_word && ++n >= inspect::kOcrMaxBodyWords) return n;
+      in_word = !space;
+    }
+  }
+  return n;
+}
+
 // Inspection's symbols join the message's (so rules can combine them: symbol(NAME)), and
 // links it read out of attachments (QR codes in images, PDF link actions) join the message's URLs, so the
 // URL checks, `uri` rules and the classifier treat them like links in the text.
@@ -69,6 +86,8 @@ void inspect_message(mime::Message& m, const inspect::Engines& engines, const In
       passwords.push_back(std::move(pw));
   }
   insp.set_passwords(std::move(passwords));
+  // A message that says little in text may say it in pictures: those are read (OCR).
+  if (body_words(m) < inspect::kOcrMaxBodyWords) insp.allow_ocr(limits.ocr_images);
   for (const mime::Part& p : m.parts) {
     if (!p.is_leaf()) continue;
     // "2/invoice.zip": the part and the name it travels under, so that members read

@@ -129,7 +129,8 @@ const std::vector<SymbolInfo>& all_symbols() {
       {"HTML_ATTACH_CREDENTIAL_FORM", 6.0, "document", "An HTML attachment with a form that sends credentials."},
       {"HTML_ATTACH_REDIRECT", 4.0, "document", "An HTML or SVG attachment that sends the browser to another page as it opens (script or meta refresh; detail: where)."},
       {"HTML_SMUGGLING", 8.0, "document", "An HTML attachment that assembles a file download from script (HTML smuggling)."},
-      // Images (src/inspect/image_*.cc).
+      // Images (src/inspect/image_*.cc, ocr.cc).
+      {"IMAGE_TEXT", 0.0, "image", "Text read in a picture (OCR) of a message that says little in text; the rules read it as attachment text."},
       {"IMAGE_QR_URL", 1.5, "document", "An image holds a QR or other 2D code linking to a URL (checked like any link; detail: the URL)."},
       {"IMAGE_NOT_READ", 0.5, "document", "An image larger than inspect.max_image_pixels was not read for QR codes."},
       // Engines (src/inspect/av_clamav.cc, av_yara.cc).

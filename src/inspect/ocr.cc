@@ -1,0 +1,105 @@
+#include "inspect/ocr.h"
+
+#include <dlfcn.h>
+#include <tesseract/baseapi.h>
+#include <tesseract/ocrclass.h>
+
+#include <memory>
+#include <sstream>
+
+#include "core/escape.h"
+#include "inspect/engines.h"
+
+namespace bulwark::inspect {
+
+namespace {
+
+// Halves an image (2x2 box filter).
+GreyImage half(const GreyImage& in) {
+  GreyImage out;
+  out.width = in.width / 2;
+  out.height = in.height / 2;
+  out.pixels.resize(static_cast<std::size_t>(out.width) * out.height);
+  for (int y = 0; y < out.height; ++y)
+    for (int x = 0; x < out.width; ++x) {
+      const std::size_t a = static_cast<std::size_t>(2 * y) * in.width + 2 * x, b = a + in.width;
+      out.pixels[static_cast<std::size_t>(y) * out.width + x] =
+          static_cast<std::uint8_t>((in.pixels[a] + in.pixels[a + 1] + in.pixels[b] + in.pixels[b + 1] + 2) / 4);
+    }
+  return out;
+}
+
+std::size_t words(std::string_view s) {
+  std::istringstream in{std::string(s)};
+  std::size_t n = 0;
+  for (std::string w; in >> w;)
+    if (w.size() >= 2) ++n;
+  return n;
+}
+
+}  // namespace
+
+std::unique_ptr<Ocr> Ocr::load(std::string& why) {
+  // Tesseract's OpenMP team: with max-active-levels 0 no parallel region starts threads.
+  // Looked up rather than linked: a Tesseract built without OpenMP has no libgomp.
+  using SetLevels = void (*)(int);
+  if (auto* set = reinterpret_cast<SetLevels>(dlsym(RTLD_DEFAULT, "omp_set_max_active_levels"))) set(0);
+  std::unique_ptr<Ocr> o(new Ocr());
+  o->api_ = std::make_unique<tesseract::TessBaseAPI>();
+  if (o->api_->Init(nullptr, "eng", tesseract::OEM_LSTM_ONLY) != 0) {
+    why = "OCR: no English model for Tesseract (package tesseract-ocr-eng)";
+    return nullptr;
+  }
+  // Page layout found automatically; nothing printed about guessed resolutions.
+  o->api_->SetPageSegMode(tesseract::PSM_AUTO);
+  o->api_->SetVariable("debug_file", "/dev/null");
+  return o;
+}
+
+Ocr::~Ocr() {
+  if (api_) api_->End();
+}
+
+std::string Ocr::describe() const { return std::string("OCR: Tesseract ") + tesseract::TessBaseAPI::Version(); }
+
+std::string Ocr::read(const GreyImage& image) const {
+  if (image.width < kMinWidth || image.height < kMinHeight ||
+      image.pixels.size() != static_cast<std::size_t>(image.width) * image.height)
+    return {};
+  const GreyImage* g = &image;
+  GreyImage scaled;
+  while (g->pixels.size() > kMaxPixels) {
+    scaled = half(*g);
+    g = &scaled;
+  }
+  api_->SetImage(g->pixels.data(), g->width, g->height, 1, g->width);
+  api_->SetSourceResolution(96);
+  tesseract::ETEXT_DESC monitor;
+  monitor.set_deadline_msecs(kDeadlineMs);
+  std::string text;
+  if (api_->Recognize(&monitor) == 0) {
+    const std::unique_ptr<char[]> t(api_->GetUTF8Text());
+    if (t) text = t.get();
+  }
+  api_->Clear();
+  return text;
+}
+
+void read_image_text(const Blob& where, const GreyImage& image, Inspector& insp) {
+  const Ocr* ocr = insp.engines().ocr();
+  if (!ocr || image.width < Ocr::kMinWidth || image.height < Ocr::kMinHeight || !insp.take_ocr()) return;
+  const std::string text = ocr->read(image);
+  const std::size_t n = words(text);
+  if (n < 3) return;
+  std::string flat;  // the first words, on one line
+  for (char c : text) {
+    if (flat.size() >= 80) break;
+    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (!space) flat += c;
+    else if (!flat.empty() && flat.back() != ' ') flat += ' ';
+  }
+  insp.symbol(where, "IMAGE_TEXT", std::to_string(n) + " words read: \"" + escape_for_display(flat) + "\"");
+  insp.add_text(where, text);
+}
+
+}  // namespace bulwark::inspect
