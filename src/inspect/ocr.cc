@@ -5,7 +5,6 @@
 #include <tesseract/ocrclass.h>
 
 #include <memory>
-#include <sstream>
 
 #include "core/escape.h"
 #include "inspect/engines.h"
@@ -29,12 +28,18 @@ GreyImage half(const GreyImage& in) {
   return out;
 }
 
+// Words of two characters or more.
 std::size_t words(std::string_view s) {
-  std::istringstream in{std::string(s)};
-  std::size_t n = 0;
-  for (std::string w; in >> w;)
-    if (w.size() >= 2) ++n;
-  return n;
+  std::size_t n = 0, len = 0;
+  for (char c : s) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      n += len >= 2;
+      len = 0;
+    } else {
+      ++len;
+    }
+  }
+  return n + (len >= 2);
 }
 
 }  // namespace
@@ -53,6 +58,10 @@ std::unique_ptr<Ocr> Ocr::load(std::string& why) {
   // Page layout found automatically; nothing printed about guessed resolutions.
   o->api_->SetPageSegMode(tesseract::PSM_AUTO);
   o->api_->SetVariable("debug_file", "/dev/null");
+  // One recognition now, in the supervisor: whatever Tesseract (or a sanitizer's type
+  // cache) sets up on first use is in place before the workers fork and lock down.
+  GreyImage blank{kMinWidth, kMinHeight, std::vector<std::uint8_t>(static_cast<std::size_t>(kMinWidth) * kMinHeight, 255)};
+  (void)o->recognise(blank);
   return o;
 }
 
@@ -72,6 +81,11 @@ std::string Ocr::read(const GreyImage& image) const {
     scaled = half(*g);
     g = &scaled;
   }
+  return recognise(*g);
+}
+
+std::string Ocr::recognise(const GreyImage& image) const {
+  const GreyImage* g = &image;
   api_->SetImage(g->pixels.data(), g->width, g->height, 1, g->width);
   api_->SetSourceResolution(96);
   tesseract::ETEXT_DESC monitor;

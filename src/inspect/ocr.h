@@ -47,6 +47,7 @@ class Ocr {
 
  private:
   Ocr() = default;
+  std::string recognise(const GreyImage& image) const;
   std::unique_ptr<tesseract::TessBaseAPI> api_;
 };
 
