@@ -449,7 +449,7 @@ class PdfScanner {
       const Token num = hl.next(), off = hl.next();
       if (num.kind != Tok::kNumber || off.kind != Tok::kNumber || off.end > static_cast<std::size_t>(d.first))
         break;
-      const long long o = std::atoll(off.text.c_str()), n = std::atoll(num.text.c_str());
+      const long long o = std::strtoll(off.text.c_str(), nullptr, 10), n = std::strtoll(num.text.c_str(), nullptr, 10);
       if (o < 0 || n < 0 || static_cast<unsigned long long>(o) > data.size() - d.first) break;
       objs.emplace_back(static_cast<std::size_t>(d.first + o), n);
     }

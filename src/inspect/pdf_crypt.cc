@@ -153,7 +153,7 @@ Encryption find_encryption(std::string_view pdf) {
         continue;
       case Tok::kNumber: {
         n2 = n1;
-        n1 = std::atoll(t.text.c_str());
+        n1 = std::strtoll(t.text.c_str(), nullptr, 10);
         if (value) {
           if (outer && key == "V") cur.v = n1;
           if (outer && key == "R") cur.r = n1;

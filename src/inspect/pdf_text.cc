@@ -128,6 +128,14 @@ std::string expand_ligatures(std::string_view s) {
   return out;
 }
 
+// A character code written as a number: out-of-range and NaN values clamp, never convert
+// with undefined behaviour.
+std::uint32_t code_number(double v) {
+  if (!(v >= 0)) return 0;
+  if (v >= 4294967295.0) return UINT32_MAX;
+  return static_cast<std::uint32_t>(v);
+}
+
 }  // namespace
 
 std::string glyph_text(std::string_view g) {
@@ -200,7 +208,7 @@ const TextExtractor::Widths& TextExtractor::widths(long long font_obj) const {
          t = lx.next(), ++width_work_) {
       if (t.kind == Tok::kArrayOpen) {
         if (!nums.empty() && !in_list) {
-          next = static_cast<std::uint32_t>(std::max(0.0, nums.back()));
+          next = code_number(nums.back());
           in_list = true;
         }
         nums.clear();
@@ -216,9 +224,12 @@ const TextExtractor::Widths& TextExtractor::widths(long long font_obj) const {
         }
         nums.push_back(v);
         if (nums.size() == 3) {
-          const double lo = std::max(0.0, nums[0]), hi = std::min(nums[1], lo + 65535);
-          for (double c = lo; c <= hi && w.by_code.size() < 65536 && width_work_ < kMaxWidthWork; ++c, ++width_work_)
-            w.by_code[static_cast<std::uint32_t>(c)] = v;
+          const std::uint32_t lo = code_number(nums[0]), hi = code_number(nums[1]);
+          for (std::uint32_t c = lo; c <= hi && c - lo < 65536 && w.by_code.size() < 65536 && width_work_ < kMaxWidthWork;
+               ++c, ++width_work_) {
+            w.by_code[c] = v;
+            if (c == UINT32_MAX) break;
+          }
           nums.clear();
         }
       }

@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   x.add_font(11, cid);
   x.add_font(2, simple);
   x.add_font(3, named);
-  for (std::size_t i = 0; i < 8 && i < content.size(); ++i)
+  for (std::size_t i = 0; i < 8 && i < content.size() && i < cmap.size(); ++i)
     x.add_difference(14, static_cast<unsigned char>(content[i]), cmap.substr(i, 6));
   x.add_reference("F1", 1);
   x.add_reference("F1", 2);
