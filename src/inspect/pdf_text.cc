@@ -407,6 +407,11 @@ std::size_t TextExtractor::decode(std::string_view s, const Font* font, long lon
     }
     return unmapped;
   }
+  // An unknown font whose codes are mostly zero bytes is a composite one (two-byte glyph
+  // ids): read as bytes it would be noise, not text.
+  if (!font && !s.empty() &&
+      static_cast<std::size_t>(std::count(s.begin(), s.end(), '\0')) * 3 >= s.size())
+    return s.size();
   if (font && font->composite) {
     for (std::size_t i = 0; i + 1 < s.size(); i += 2) width(code_of(s.substr(i, 2)));
     return s.size() / 2 + s.size() % 2;

@@ -191,6 +191,9 @@ TEST(PdfText, CompositeFontWithoutCMapShowsNothing) {
   const Read r = read_pdf(one_page("<< /Font << /F1 5 0 R >> >>", stream("", "BT /F1 12 Tf <00410042> Tj ET"),
                                    {"<< /Type /Font /Subtype /Type0 /Encoding /Identity-H >>"}));
   EXPECT_EQ(r.text, "");
+  // A font that cannot be found, shown with two-byte codes: glyph ids, not letters.
+  const Read u = read_pdf(one_page("<< >>", stream("", "BT /F9 12 Tf <00410042> Tj ( plain) Tj ET")));
+  EXPECT_EQ(u.text, "plain");
 }
 
 TEST(PdfText, InlineImageDataIsNotText) {
