@@ -1,5 +1,6 @@
 #include "scan/output.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -89,6 +90,21 @@ std::string to_explain(const ScanResult& r) {
     if (info) out += " - " + std::string(info->description);
     out += "\n";
     if (!s.detail.empty()) out += "          " + escape_for_display(s.detail) + "\n";
+  }
+  if (!r.message.attachment_text.empty()) {
+    // What the rules read in documents and pictures ("attachment text" in the details).
+    const std::string& t = r.message.attachment_text;
+    constexpr std::size_t kShown = 800;
+    out += "\ntext read from attachments (" + std::to_string(t.size()) + " bytes" +
+           (t.size() > kShown ? ", first " + std::to_string(kShown) : std::string()) + "):\n";
+    std::size_t end = std::min(t.size(), kShown);
+    while (end < t.size() && end > 0 && (static_cast<unsigned char>(t[end]) & 0xC0) == 0x80) --end;
+    for (std::size_t pos = 0; pos < end;) {
+      std::size_t nl = t.find('\n', pos);
+      if (nl == std::string::npos || nl > end) nl = end;
+      out += "  " + escape_for_display(std::string_view(t).substr(pos, nl - pos)) + "\n";
+      pos = nl + 1;
+    }
   }
   if (!v.threats.empty()) {
     out += "\nthreats:\n";

@@ -89,6 +89,12 @@ void inspect_message(mime::Message& m, const inspect::Engines& engines, const In
   // A message that says little in text may say it in pictures: those are read (OCR).
   if (body_words(m) < inspect::kOcrMaxBodyWords) insp.allow_ocr(limits.ocr_images);
   for (const mime::Part& p : m.parts) {
+    // An attached invitation's description is what the invitee reads (calendar phishing:
+    // "your account will be closed, call ..." in a meeting request).
+    if (p.is_leaf() && p.content_type == "text/calendar" && p.disposition == "attachment")
+      insp.add_text(inspect::Blob{{}, p.path, {}, "", 0}, p.text);
+  }
+  for (const mime::Part& p : m.parts) {
     if (!p.is_leaf()) continue;
     // "2/invoice.zip": the part and the name it travels under, so that members read
     // "2/invoice.zip/docs.tar/run.exe".

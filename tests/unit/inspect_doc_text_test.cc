@@ -625,6 +625,10 @@ TEST_F(Producers, CallbackLureInAChromiumPdfIsScored) {
   }
   EXPECT_NE(std::find(r.message.urls.begin(), r.message.urls.end(), "https://norton-billing.example.net/renew"),
             r.message.urls.end());
+  // --explain shows what was read.
+  const std::string explained = scan::to_explain(r);
+  EXPECT_NE(explained.find("text read from attachments ("), std::string::npos) << explained;
+  EXPECT_NE(explained.find("  Norton LifeLock Billing Department."), std::string::npos) << explained;
   // The same message without the document says nothing a rule could hold against it.
   const auto plain = scanner.scan(mail_with_attachment("", "", ""), "plain");
   EXPECT_FALSE(has(plain.verdict, "BODY_CALLBACK_LURE")) << scan::to_json(plain.verdict);
@@ -636,6 +640,12 @@ TEST_F(Producers, CallbackLureInAChromiumPdfIsScored) {
   Inspector insp(engines(), cfg.inspect.limits);
   inspect_ooxml_part(Blob{doc, "2/a.docx/word/document.xml", {"word/document.xml"}, "", 1}, insp);
   EXPECT_NE(insp.results().text.find("call our billing desk at +1 (808) 555-0143"), std::string::npos);
+  const std::string ics =
+      "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Norton subscription renewal\r\nDESCRIPTION:Your Norton plan "
+      "was auto-renewed and $399.99 has been charged to your card. To cancel\\, call 1-808-555-0143.\r\n"
+      "END:VEVENT\r\nEND:VCALENDAR\r\n";
+  const auto invite = scanner.scan(mail_with_attachment("invite.ics", "text/calendar", ics), "ics");
+  EXPECT_TRUE(has(invite.verdict, "BODY_CALLBACK_LURE")) << scan::to_json(invite.verdict);
   const auto html = scanner.scan(
       mail_with_attachment("invoice.html", "text/html", std::string("<html><body><p>") + kLure + "</p></body></html>"),
       "html");
