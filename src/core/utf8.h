@@ -65,6 +65,28 @@ inline char32_t next_cp(std::string_view s, std::size_t& i) {
   return cp;
 }
 
+// Windows-1252 (WinAnsi), the code page of RTF and of PDF's standard fonts: appends the
+// character of byte `b`; false for control codes and the five undefined bytes (no text).
+inline bool append_cp1252(std::string& out, unsigned char b) {
+  static constexpr char16_t kHigh[32] = {
+      0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+      0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+      0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+  if (b >= 0x20 && b < 0x7F) {
+    out += static_cast<char>(b);
+    return true;
+  }
+  if (b >= 0xA0) {
+    append_utf8(out, b);
+    return true;
+  }
+  if (b >= 0x80 && kHigh[b - 0x80]) {
+    append_utf8(out, kHigh[b - 0x80]);
+    return true;
+  }
+  return false;
+}
+
 // Characters that render as nothing: zero-width spaces and joiners, bidi controls, word
 // joiners, soft hyphen, BOM. Used to split words invisibly.
 inline bool invisible_cp(char32_t c) {

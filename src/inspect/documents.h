@@ -28,7 +28,8 @@ bool is_ooxml_part(std::string_view member_path);
 void inspect_ooxml_part(const Blob& blob, Inspector& insp);
 
 // RTF: \object / \objdata (children: the decoded OLE object), \objupdate auto-updates,
-// Equation.3 (DOC_EQUATION_EDITOR), obfuscation tricks (DOC_RTF_OBFUSCATED).
+// Equation.3 (DOC_EQUATION_EDITOR), obfuscation tricks (DOC_RTF_OBFUSCATED); the visible
+// text goes to Results::text.
 bool looks_like_rtf(std::string_view bytes);
 void inspect_rtf(const Blob& blob, Inspector& insp);
 

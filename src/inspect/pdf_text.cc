@@ -38,28 +38,8 @@ void append_utf16(std::string& out, std::u16string_view u) {
   }
 }
 
-// WinAnsiEncoding (CP1252) for bytes 0x80-0x9F; the rest is Latin-1 or ASCII.
-constexpr std::array<char16_t, 32> kWinAnsiHigh = {
-    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
-
-// Appends the WinAnsi character of byte b; false for control codes (no text).
-bool win_ansi(unsigned char b, std::string& out) {
-  if (b >= 0x20 && b < 0x7F) {
-    out += static_cast<char>(b);
-    return true;
-  }
-  if (b >= 0xA0) {
-    append_utf8(out, b);
-    return true;
-  }
-  if (b >= 0x80 && kWinAnsiHigh[b - 0x80]) {
-    append_utf8(out, kWinAnsiHigh[b - 0x80]);
-    return true;
-  }
-  return false;
-}
+// WinAnsiEncoding is Windows-1252.
+bool win_ansi(unsigned char b, std::string& out) { return append_cp1252(out, b); }
 
 struct NamedGlyph {
   std::string_view name;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/escape.h"
+#include "core/utf8.h"
 #include "inspect/documents.h"
 
 namespace bulwark::inspect {
@@ -28,6 +29,7 @@ constexpr std::size_t kMaxDepth = 1000;
 constexpr std::size_t kMaxObjects = 256;
 constexpr std::size_t kMaxClass = 256;
 constexpr std::size_t kMaxField = 16u << 10;
+constexpr std::size_t kMaxText = 64u << 10;  // text read for the rules
 
 char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
@@ -97,7 +99,19 @@ struct Group {
   bool objclass = false;
   bool fldinst_owner = false;
   bool fldinst = false;
+  bool hidden = false;  // a destination whose text is not shown (font table, \*\..., pictures)
 };
+
+// Destinations that hold no text a reader sees.
+bool hidden_destination(std::string_view w) {
+  static constexpr std::string_view kHidden[] = {
+      "fonttbl", "colortbl", "stylesheet", "info", "pict", "listtable", "listoverridetable", "rsidtbl",
+      "generator", "themedata", "colorschememapping", "datastore", "latentstyles", "xmlnstbl", "fldinst",
+      "objclass", "objdata", "filetbl", "revtbl", "userprops", "xmlopen", "mmathPr", "bkmkstart", "bkmkend"};
+  for (std::string_view h : kHidden)
+    if (w == h) return true;
+  return false;
+}
 
 class RtfScanner {
  public:
@@ -145,6 +159,7 @@ class RtfScanner {
     finish_object();
     finish_field();
     report();
+    insp_.add_text(blob_, text_);
   }
 
  private:
@@ -184,6 +199,10 @@ class RtfScanner {
         }
       } else if (sym == '{' || sym == '}' || sym == '\\') {
         if (!top().objdata) text(sym);
+      } else if (sym == '*') {
+        top().hidden = true;  // an ignorable destination: readers that do not know it skip it
+      } else if (sym == '~') {
+        shown_char(' ');
       }
       return p;
     }
@@ -216,6 +235,24 @@ class RtfScanner {
       return p + n;
     }
     if (top().objdata && word != "objdata") note_objdata_control(std::string(word));
+    if (hidden_destination(word)) top().hidden = true;
+    if (word == "par" || word == "line" || word == "sect" || word == "page" || word == "row") shown_char('\n');
+    if (word == "tab" || word == "cell") shown_char(' ');
+    if (word == "uc" && has_param) uc_ = static_cast<int>(std::min<std::uint64_t>(param, 8));
+    if (word == "u" && has_param && !top().hidden && !top().objdata) {
+      // \uN: a UTF-16 unit as a signed 16-bit number, then uc fallback characters.
+      auto unit = static_cast<std::uint32_t>(neg ? 65536 - std::min<std::uint64_t>(param, 65536) : param) & 0xFFFF;
+      if (unit >= 0xD800 && unit <= 0xDBFF) {
+        high_surrogate_ = unit;
+      } else {
+        char32_t cp = unit;
+        if (unit >= 0xDC00 && unit <= 0xDFFF && high_surrogate_)
+          cp = 0x10000 + ((high_surrogate_ - 0xD800) << 10) + (unit - 0xDC00);
+        high_surrogate_ = 0;
+        if (cp >= 0x20 && text_.size() < kMaxText) append_utf8(text_, cp);
+      }
+      skip_ = uc_;
+    }
     if (word == "object") {
       new_object();
       if (cur_) cur_->from_object = true;
@@ -250,8 +287,23 @@ class RtfScanner {
                  "control word \\" + shown(what) + " inside \\objdata");
   }
 
+  // A character of the document's visible text (code page 1252; \uN handled apart).
+  void shown_char(char c) {
+    if (top().hidden || top().objdata || text_.size() >= kMaxText) return;
+    if (c == '\n' || c == ' ') {
+      if (!text_.empty() && text_.back() != c && text_.back() != '\n') text_ += c;
+      return;
+    }
+    append_cp1252(text_, static_cast<unsigned char>(c));
+  }
+
   void text(char c) {
     Group& g = top();
+    if (skip_ > 0 && !g.objdata && c != '\r' && c != '\n') {
+      --skip_;  // the fallback of a \uN
+      return;
+    }
+    if (!g.objdata && c != '\r' && c != '\n') shown_char(c);
     if (g.objdata) {
       const int v = hex_value(c);
       if (v < 0 || !cur_) return;  // whitespace and junk: Word skips them
@@ -376,6 +428,9 @@ class RtfScanner {
   std::size_t objects_ = 0;
   std::size_t children_ = 0;
   int nibble_ = -1;
+  std::string text_;          // the visible text, UTF-8, for the rules
+  int uc_ = 1, skip_ = 0;     // \ucN: fallback characters after each \uN, still to skip
+  std::uint32_t high_surrogate_ = 0;
   bool deep_reported_ = false;
   std::size_t obfuscation_reported_ = 0;
   bool objupdate_ = false;

@@ -349,6 +349,21 @@ TEST(DocText, WordPowerPointAndExcelText) {
             "Your invoice #4471 is overdue & unpaid\nCall 888-555-0199\nSlide A\ncell one\ncell two");
 }
 
+TEST(DocText, RtfText) {
+  InspectLimits limits;
+  Inspector insp(engines(), limits);
+  const std::string rtf =
+      "{\\rtf1\\ansi\\ansicpg1252{\\fonttbl{\\f0 Times New Roman;}}{\\colortbl;\\red0\\green0\\blue0;}"
+      "{\\*\\generator Riched20;}{\\info{\\title hidden title}}\\pard Your Norton plan was \\b renewed\\b0  for "
+      "\\'80399.99\\par Call\\~1-808-555-0143\\tab now \\u8220?quoted\\u8221?\\par "
+      "{\\field{\\*\\fldinst HYPERLINK \"http://x.example\"}{\\fldrslt click here}}"
+      "{\\*\\unknowndest secret}{\\pict\\wmetafile8 0102}\\par}";
+  inspect_rtf(Blob{rtf, "2/a.rtf", {"a.rtf"}, "", 0}, insp);
+  EXPECT_EQ(insp.results().text,
+            "Your Norton plan was renewed for \xE2\x82\xAC" "399.99\nCall 1-808-555-0143 now \xE2\x80\x9Cquoted\xE2\x80\x9D\n"
+            "click here\n");
+}
+
 TEST(DocText, HtmlAttachmentText) {
   InspectLimits limits;
   Inspector insp(engines(), limits);
