@@ -20,7 +20,8 @@ void inspect_ole(const Blob& blob, Inspector& insp);
 // Shared by ole.cc and rtf.cc.
 void inspect_ole_package(std::string_view native, const Blob& parent, Inspector& insp);
 
-// OOXML parts (members of a .docx/.xlsm/... zip, by their path): vbaProject.bin is
+// OOXML parts (members of a .docx/.xlsm/... zip, by their path; and OpenDocument's
+// content.xml, for its text): vbaProject.bin is
 // handled as OLE; *.rels with TargetMode="External" (DOC_EXTERNAL_TEMPLATE,
 // DOC_EXTERNAL_OLE_LINK), DDE field codes (DOC_DDE), macro-enabled content types
 // (DOC_MACRO_ENABLED).

@@ -458,6 +458,39 @@ std::string document_text(std::string_view x) {
   return out;
 }
 
+// OpenDocument's content.xml: character data inside paragraphs and headings (text:p,
+// text:h, with their spans and links), text:s and text:tab as spaces, line breaks and
+// paragraph ends as newlines. At most kMaxPartText bytes.
+std::string odf_text(std::string_view x) {
+  std::string out;
+  int depth = 0;  // open text:p / text:h elements
+  const auto brk = [&](char c) {
+    if (!out.empty() && out.back() != c && out.back() != '\n') out += c;
+  };
+  scan_xml(
+      x,
+      [&](const Tag& t) {
+        const std::string_view name = local_name(t.name);
+        if (iequals(name, "p") || iequals(name, "h")) {
+          if (t.end) {
+            if (depth > 0) --depth;
+            brk('\n');
+          } else if (!t.self_closing) {
+            ++depth;
+          }
+        } else if (depth > 0 && (iequals(name, "s") || iequals(name, "tab"))) {
+          brk(' ');
+        } else if (depth > 0 && iequals(name, "line-break")) {
+          brk('\n');
+        }
+      },
+      [&](std::string_view text) {
+        if (depth > 0 && out.size() < kMaxPartText) out += decode_entities(text, kMaxPartText - out.size());
+      });
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
 std::string normalise_path(std::string_view p) {
   std::string out;
   for (char c : p) out += c == '\\' ? '/' : lower(c);
@@ -465,11 +498,12 @@ std::string normalise_path(std::string_view p) {
   return out;
 }
 
-enum class Part { kNone, kContentTypes, kRels, kWord, kExcel, kMacroSheet, kText, kOther };
+enum class Part { kNone, kContentTypes, kRels, kWord, kExcel, kMacroSheet, kText, kOdfContent, kOther };
 
 Part classify(std::string_view member_path) {
   const std::string p = normalise_path(member_path);
   if (p == "[content_types].xml") return Part::kContentTypes;
+  if (p == "content.xml") return Part::kOdfContent;  // OpenDocument text, sheets, slides
   if (p.ends_with(".rels")) return Part::kRels;
   if (!p.ends_with(".xml")) return Part::kNone;
   if (p.starts_with("word/")) {
@@ -522,6 +556,9 @@ void inspect_ooxml_part(const Blob& blob, Inspector& insp) {
         break;
       case Part::kText:
         insp.add_text(blob, document_text(x));
+        break;
+      case Part::kOdfContent:
+        insp.add_text(blob, odf_text(x));
         break;
       case Part::kExcel:
         check_excel(blob, insp, x);

@@ -349,6 +349,20 @@ TEST(DocText, WordPowerPointAndExcelText) {
             "Your invoice #4471 is overdue & unpaid\nCall 888-555-0199\nSlide A\ncell one\ncell two");
 }
 
+TEST(DocText, OpenDocumentText) {
+  InspectLimits limits;
+  Inspector insp(engines(), limits);
+  const std::string content =
+      "<?xml version=\"1.0\"?><office:document-content><office:body><office:text>"
+      "<text:h text:outline-level=\"1\">Invoice &amp; renewal</text:h>"
+      "<text:p>Your <text:span text:style-name=\"b\">McAfee</text:span> plan<text:s/>was charged.<text:line-break/>"
+      "Call<text:tab/>1-808-555-0143</text:p><table:table><table:table-row><table:table-cell><text:p>cell</text:p>"
+      "</table:table-cell></table:table-row></table:table><office:annotation><dc:creator>x</dc:creator></office:annotation>"
+      "</office:text></office:body></office:document-content>";
+  inspect_ooxml_part(Blob{content, "2/a.odt/content.xml", {"content.xml"}, "", 1}, insp);
+  EXPECT_EQ(insp.results().text, "Invoice & renewal\nYour McAfee plan was charged.\nCall 1-808-555-0143\ncell");
+}
+
 TEST(DocText, RtfText) {
   InspectLimits limits;
   Inspector insp(engines(), limits);
