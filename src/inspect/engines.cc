@@ -1,4 +1,5 @@
 #include "inspect/engines.h"
+#include "inspect/image.h"
 #include "inspect/ocr.h"
 
 #include <magic.h>
@@ -45,6 +46,7 @@ Result<std::unique_ptr<Engines>> Engines::load(const InspectConfig& config) {
   auto y = load_yara(config.yara_rules);
   if (!y) return Error{"yara: " + y.error().message};
   e->yara_ = std::move(y).value();
+  quiet_image_decoders();
   // No OCR model is not an error: pictures are then not read as text, and describe() says so.
   if (config.limits.ocr_images > 0) e->ocr_ = Ocr::load(e->ocr_note_);
   return e;

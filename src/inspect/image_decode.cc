@@ -1,6 +1,7 @@
 // PNG (libpng's simplified API), JPEG (libjpeg-turbo) and GIF (giflib) to grey levels, in
 // memory, bounded: the size is checked from the header before any pixel is allocated.
 #include <gif_lib.h>
+#include <leptonica/allheaders.h>
 #include <png.h>
 
 #include <algorithm>
@@ -198,6 +199,45 @@ ImageRead read_gif(std::string_view b, std::size_t max_pixels, GreyImage& out) {
   return result;
 }
 
+// BMP, TIFF (first page), WebP and JPEG 2000 through Leptonica (already loaded for OCR):
+// the header is read first, and nothing larger than max_pixels is decoded.
+ImageRead read_other(std::string_view b, std::size_t max_pixels, GreyImage& out) {
+  const auto* data = reinterpret_cast<const l_uint8*>(b.data());
+  l_int32 format = 0, w = 0, h = 0, bps = 0, spp = 0, cmap = 0;
+  if (b.size() < 16 || pixReadHeaderMem(data, b.size(), &format, &w, &h, &bps, &spp, &cmap) != 0)
+    return ImageRead::kCorrupt;
+  if (w <= 0 || h <= 0) return ImageRead::kCorrupt;
+  if (!fits(static_cast<std::uint64_t>(w), static_cast<std::uint64_t>(h), max_pixels)) return ImageRead::kTooLarge;
+  PIX* pix = pixReadMem(data, b.size());
+  if (!pix) return ImageRead::kCorrupt;
+  PIX* grey = pixGetDepth(pix) == 8 && !pixGetColormap(pix) ? pixClone(pix) : pixConvertTo8(pix, 0);
+  pixDestroy(&pix);
+  if (!grey) return ImageRead::kCorrupt;
+  const l_int32 gw = pixGetWidth(grey), gh = pixGetHeight(grey), wpl = pixGetWpl(grey);
+  const l_uint32* rows = pixGetData(grey);
+  if (gw <= 0 || gh <= 0 || !rows || !fits(static_cast<std::uint64_t>(gw), static_cast<std::uint64_t>(gh), max_pixels)) {
+    pixDestroy(&grey);
+    return ImageRead::kCorrupt;
+  }
+  out.width = gw;
+  out.height = gh;
+  out.pixels.resize(static_cast<std::size_t>(gw) * static_cast<std::size_t>(gh));
+  for (l_int32 y = 0; y < gh; ++y) {
+    const l_uint32* line = rows + static_cast<std::ptrdiff_t>(y) * wpl;
+    for (l_int32 x = 0; x < gw; ++x)
+      out.pixels[static_cast<std::size_t>(y) * static_cast<std::size_t>(gw) + static_cast<std::size_t>(x)] =
+          static_cast<std::uint8_t>(GET_DATA_BYTE(line, x));
+  }
+  pixDestroy(&grey);
+  return ImageRead::kOk;
+}
+
+bool other_format(std::string_view b) {
+  return starts(b, "BM") || starts(b, std::string_view("II*\0", 4)) || starts(b, std::string_view("MM\0*", 4)) ||
+         (b.size() >= 12 && starts(b, "RIFF") && b.substr(8, 4) == "WEBP") ||
+         starts(b, std::string_view("\0\0\0\x0cjP  \r\n\x87\n", 12)) || starts(b, "\xff\x4f\xff\x51");
+}
+
 }  // namespace
 
 ImageRead read_grey(std::string_view bytes, std::size_t max_pixels, GreyImage& out) {
@@ -205,7 +245,10 @@ ImageRead read_grey(std::string_view bytes, std::size_t max_pixels, GreyImage& o
   if (starts(bytes, "\x89PNG\r\n\x1a\n")) return read_png(bytes, max_pixels, out);
   if (starts(bytes, "\xff\xd8\xff")) return read_jpeg(bytes, max_pixels, out);
   if (starts(bytes, "GIF87a") || starts(bytes, "GIF89a")) return read_gif(bytes, max_pixels, out);
+  if (other_format(bytes)) return read_other(bytes, max_pixels, out);
   return ImageRead::kNotImage;
 }
+
+void quiet_image_decoders() { setMsgSeverity(L_SEVERITY_NONE); }
 
 }  // namespace bulwark::inspect

@@ -518,7 +518,7 @@ class PdfScanner {
     const std::size_t max_pixels = insp_.limits().max_image_pixels;
     GreyImage g;
     const std::string f = d.filters.size() == 1 ? d.filters[0] : std::string();
-    if (f == "DCTDecode" || f == "DCT") {
+    if (f == "DCTDecode" || f == "DCT" || f == "JPXDecode") {
       if (read_grey(body, max_pixels, g) != ImageRead::kOk) return;
     } else if ((f == "FlateDecode" || f == "Fl") && !d.decode_parms && d.width > 0 && d.height > 0 &&
                d.width <= 65535 && d.height <= 65535 && (d.bpc == 8 || d.bpc == 1)) {

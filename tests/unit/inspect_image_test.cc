@@ -8,6 +8,7 @@
 #include <ZXing/BitMatrix.h>
 #include <ZXing/MultiFormatWriter.h>
 #include <gif_lib.h>
+#include <leptonica/allheaders.h>
 #include <png.h>
 #include <zlib.h>
 
@@ -140,6 +141,43 @@ TEST(InspectImage, ReadsQrCodesInEachFormat) {
   EXPECT_EQ(codes_in(gif(code, true)), std::vector<std::string>{kUrl});
 }
 
+// The same picture written by Leptonica in the formats read through it: BMP (colour and
+// 1-bit), TIFF (uncompressed and fax G4), WebP (lossless), JPEG 2000.
+std::string lept_write(const GreyImage& g, l_int32 format, int depth) {
+  PIX* pix = pixCreate(g.width, g.height, 8);
+  for (int y = 0; y < g.height; ++y)
+    for (int x = 0; x < g.width; ++x) pixSetPixel(pix, x, y, g.pixels[static_cast<std::size_t>(y) * g.width + x]);
+  PIX* out = depth == 1 ? pixThresholdToBinary(pix, 128) : depth == 32 ? pixConvertTo32(pix) : pixClone(pix);
+  l_uint8* data = nullptr;
+  size_t size = 0;
+  const l_int32 rc = format == IFF_WEBP ? pixWriteMemWebP(&data, &size, out, 100, 1) : pixWriteMem(&data, &size, out, format);
+  std::string bytes = rc == 0 && data ? std::string(reinterpret_cast<char*>(data), size) : std::string();
+  lept_free(data);
+  pixDestroy(&out);
+  pixDestroy(&pix);
+  return bytes;
+}
+
+TEST(InspectImage, ReadsQrCodesInBmpTiffWebpAndJpeg2000) {
+  const GreyImage code = qr(kUrl, 240);
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"bmp-rgb", lept_write(code, IFF_BMP, 32)},      {"bmp-1bit", lept_write(code, IFF_BMP, 1)},
+      {"tiff", lept_write(code, IFF_TIFF, 8)},         {"tiff-g4", lept_write(code, IFF_TIFF_G4, 1)},
+      {"webp", lept_write(code, IFF_WEBP, 32)},        {"jp2", lept_write(code, IFF_JP2, 8)}};
+  for (const auto& [kind, bytes] : files) {
+    ASSERT_GT(bytes.size(), 16u) << kind << ": Leptonica wrote nothing";
+    EXPECT_EQ(codes_in(bytes), std::vector<std::string>{kUrl}) << kind;
+    // The header is read first: a picture over the limit is not decoded.
+    GreyImage g;
+    EXPECT_EQ(read_grey(bytes, 100 * 100, g), ImageRead::kTooLarge) << kind;
+    // Cut short or damaged, it is refused, never a crash.
+    EXPECT_NE(read_grey(bytes.substr(0, 40), 16u << 20, g), ImageRead::kOk) << kind;
+  }
+  GreyImage g;
+  EXPECT_EQ(read_grey("BM this is not a bitmap at all", 16u << 20, g), ImageRead::kCorrupt);
+  EXPECT_EQ(read_grey(std::string("RIFF\xac\0", 6), 16u << 20, g), ImageRead::kNotImage);  // found by fuzzing
+}
+
 TEST(InspectImage, ReadsInvertedCodes) {
   GreyImage negative = qr(kUrl, 200);
   for (auto& v : negative.pixels) v = static_cast<std::uint8_t>(255 - v);  // light modules on black
@@ -192,7 +230,7 @@ TEST(InspectImage, HostileBytesEndInAClearResult) {
   huge[20] = '\0', huge[21] = '\0', huge[22] = '\xea', huge[23] = '\x60';
   const ImageRead r = read_grey(huge, 16u << 20, g);
   EXPECT_TRUE(r == ImageRead::kTooLarge || r == ImageRead::kCorrupt);  // the header CRC no longer matches
-  EXPECT_EQ(read_grey("BM not a format we read", 16u << 20, g), ImageRead::kNotImage);
+  EXPECT_EQ(read_grey("P6 not a format we read", 16u << 20, g), ImageRead::kNotImage);
   EXPECT_TRUE(codes_in(png(GreyImage{64, 64, std::vector<std::uint8_t>(64 * 64, 255)})).empty());
 }
 
