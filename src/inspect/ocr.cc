@@ -93,7 +93,9 @@ std::string Ocr::recognise(const GreyImage& image) const {
   std::string text;
   if (api_->Recognize(&monitor) == 0) {
     const std::unique_ptr<char[]> t(api_->GetUTF8Text());
-    if (t) text = t.get();
+    // A photo, or a script the English model does not know, reads as noise with low
+    // confidence: such text would only give the rules random words.
+    if (t && api_->MeanTextConf() >= kMinConfidence) text = t.get();
   }
   api_->Clear();
   return text;

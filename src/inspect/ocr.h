@@ -33,6 +33,7 @@ class Ocr {
   static constexpr int kMinWidth = 120, kMinHeight = 40;
   static constexpr std::size_t kMaxPixels = 3u << 20;  // scaled down by halves beyond
   static constexpr int kDeadlineMs = 1000;
+  static constexpr int kMinConfidence = 60;  // Tesseract's mean word confidence, 0-100
 
   // The English model from the system's tessdata; null with `why` when there is none.
   static std::unique_ptr<Ocr> load(std::string& why);
