@@ -85,6 +85,7 @@ class Inspector {
   const std::vector<std::string>& passwords() const { return passwords_; }
   // Pictures that may still be read as text (OCR) in this message; take_ocr() uses one.
   void allow_ocr(std::size_t n) { ocr_left_ = n; }
+  bool ocr_allowed() const { return ocr_left_ > 0; }
   bool take_ocr() {
     if (ocr_left_ == 0) return false;
     --ocr_left_;

@@ -534,7 +534,7 @@ class PdfScanner {
     read_image_links(Blob{{}, blob_.location + "#image-" + std::to_string(images_), {}, "", blob_.depth + 1}, g, insp_);
     // A page that is only a picture (a scanned or rendered lure): the largest is kept to
     // be read as text if the file shows no text of its own.
-    if (insp_.engines().ocr() && g.pixels.size() > page_picture_.pixels.size()) {
+    if (insp_.engines().ocr() && insp_.ocr_allowed() && g.pixels.size() > page_picture_.pixels.size()) {
       page_picture_ = std::move(g);
       page_picture_at_ = images_;
     }

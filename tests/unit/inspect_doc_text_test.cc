@@ -24,9 +24,14 @@
 #include "inspect/pdf_text.h"
 #include "scan/output.h"
 #include "scan/pipeline.h"
+#include "test_support.h"
 
 namespace bulwark::inspect {
 namespace {
+
+using test::base64;
+using test::run;
+using test::slurp;
 
 const Engines& engines() {
   static std::unique_ptr<Engines> e = [] {
@@ -378,6 +383,22 @@ TEST(DocText, RtfText) {
             "click here\n");
 }
 
+TEST(DocText, TextPerPartAndPageIsCapped) {
+  // 64 KiB per Office part and per HTML file; the message's 256 KiB holds both.
+  std::string words;
+  for (int i = 0; i < 20000; ++i) words += "lure ";
+  InspectLimits limits;
+  Inspector insp(engines(), limits);
+  inspect_ooxml_part(Blob{"<w:document><w:p><w:r><w:t>" + words + "</w:t></w:r></w:p></w:document>",
+                          "1/a.docx/word/document.xml", {"word/document.xml"}, "", 1},
+                     insp);
+  EXPECT_EQ(insp.results().text.size(), 64u << 10);
+  inspect_html_attachment(Blob{"<html><body><p>" + words + "</p></body></html>", "2/a.html", {"a.html"}, "text/html", 0},
+                          insp);
+  EXPECT_LE(insp.results().text.size(), (128u << 10) + 1);
+  EXPECT_GT(insp.results().text.size(), (120u << 10));
+}
+
 TEST(DocText, HtmlAttachmentText) {
   InspectLimits limits;
   Inspector insp(engines(), limits);
@@ -405,23 +426,6 @@ TEST(DocText, MessageTextIsCappedOnACharacterBoundary) {
 
 // ---------------------------------------------------------------------------------------
 // Real producers, against poppler's pdftotext on the same file
-
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");  // test code only: the product never spawns
-  if (!p) return out;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<std::string> words(const std::string& text) {
   std::vector<std::string> out;
@@ -598,22 +602,6 @@ TEST(PdfCrypt, MalformedEncryptionDictionariesAreRefusedCleanly) {
 
 // ---------------------------------------------------------------------------------------
 // The whole scan: a callback lure that is only in the attached PDF
-
-std::string base64(std::string_view in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16;
-    if (i + 1 < in.size()) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
-    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
-    out += k[v >> 18];
-    out += k[(v >> 12) & 63];
-    out += i + 1 < in.size() ? k[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? k[v & 63] : '=';
-    if (i % 57 == 54) out += "\r\n";
-  }
-  return out;
-}
 
 std::string mail_with_attachment(const std::string& name, const std::string& type, const std::string& bytes) {
   std::string m =

@@ -27,9 +27,12 @@ extern "C" {
 #include "inspect/inspect.h"
 #include "scan/output.h"
 #include "scan/pipeline.h"
+#include "test_support.h"
 
 namespace bulwark::inspect {
 namespace {
+
+using test::base64;
 
 // A QR code drawn `scale` pixels per module, with a quiet zone.
 GreyImage qr(const std::string& text, int size) {
@@ -235,22 +238,6 @@ TEST(InspectImage, HostileBytesEndInAClearResult) {
 }
 
 // ---- the whole pipeline ----
-
-std::string base64(std::string_view in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
-    out += k[v >> 18];
-    out += k[(v >> 12) & 63];
-    out += i + 1 < in.size() ? k[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? k[v & 63] : '=';
-    if (i % 57 == 54) out += "\r\n";
-  }
-  return out;
-}
 
 std::string mail_with_image(const std::string& text, const std::string& type, const std::string& image) {
   return "From: IT Service Desk <it@example.net>\r\nTo: alice@example.org\r\nSubject: Action required\r\n"
