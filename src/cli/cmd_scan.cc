@@ -55,6 +55,8 @@ int run_scan(const ScanOptions& options) {
   std::unique_ptr<sandbox::WorkerPool> pool;
   if (options.sandbox) {
     pool = std::make_unique<sandbox::WorkerPool>(scanner, sandbox::pool_options(config));
+  } else {
+    scanner.prepare_scanning_process();  // this process scans, and forks no worker
   }
   const std::size_t lanes = pool ? pool->lanes() : 1;
 

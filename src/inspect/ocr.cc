@@ -9,6 +9,12 @@
 #include "core/escape.h"
 #include "inspect/engines.h"
 
+// Tesseract's logging function: exported by libtesseract, declared only in a header it
+// does not install.
+namespace tesseract {
+void tprintf(const char* format, ...);
+}
+
 namespace bulwark::inspect {
 
 namespace {
@@ -42,13 +48,18 @@ std::size_t words(std::string_view s) {
   return n + (len >= 2);
 }
 
+// Tesseract's OpenMP team, for the calling thread: with max-active-levels 0 no parallel
+// region starts threads. Looked up rather than linked: a Tesseract built without OpenMP
+// has no libgomp.
+void no_openmp_threads() {
+  using SetLevels = void (*)(int);
+  if (auto* set = reinterpret_cast<SetLevels>(dlsym(RTLD_DEFAULT, "omp_set_max_active_levels"))) set(0);
+}
+
 }  // namespace
 
 std::unique_ptr<Ocr> Ocr::load(std::string& why) {
-  // Tesseract's OpenMP team: with max-active-levels 0 no parallel region starts threads.
-  // Looked up rather than linked: a Tesseract built without OpenMP has no libgomp.
-  using SetLevels = void (*)(int);
-  if (auto* set = reinterpret_cast<SetLevels>(dlsym(RTLD_DEFAULT, "omp_set_max_active_levels"))) set(0);
+  no_openmp_threads();
   std::unique_ptr<Ocr> o(new Ocr());
   o->api_ = std::make_unique<tesseract::TessBaseAPI>();
   if (o->api_->Init(nullptr, "eng", tesseract::OEM_LSTM_ONLY) != 0) {
@@ -57,7 +68,6 @@ std::unique_ptr<Ocr> Ocr::load(std::string& why) {
   }
   // Page layout found automatically; nothing printed about guessed resolutions.
   o->api_->SetPageSegMode(tesseract::PSM_AUTO);
-  o->api_->SetVariable("debug_file", "/dev/null");
   // One recognition now, in the supervisor: whatever Tesseract (or a sanitizer's type
   // cache) sets up on first use is in place before the workers fork and lock down.
   GreyImage blank{kMinWidth, kMinHeight, std::vector<std::uint8_t>(static_cast<std::size_t>(kMinWidth) * kMinHeight, 255)};
@@ -67,6 +77,14 @@ std::unique_ptr<Ocr> Ocr::load(std::string& why) {
 
 Ocr::~Ocr() {
   if (api_) api_->End();
+}
+
+void Ocr::prepare_process() const {
+  no_openmp_threads();
+  api_->SetVariable("debug_file", "/dev/null");
+  // Opens it, and writes a byte so that stdio sets up the stream's buffer now too (that
+  // asks isatty(), an ioctl a locked-down worker may not make).
+  tesseract::tprintf("\n");
 }
 
 std::string Ocr::describe() const { return std::string("OCR: Tesseract ") + tesseract::TessBaseAPI::Version(); }

@@ -45,6 +45,15 @@ class Ocr {
   // or with no text.
   std::string read(const GreyImage& image) const;
   std::string describe() const;
+  // In the process and thread that will recognise:
+  // - Tesseract writes notes ("Empty page!!", "Detected 12 diacritics") to stderr unless
+  //   its debug_file names a file, which it opens on its next note and keeps for good;
+  //   this opens /dev/null for it now. Never in a process that forks workers afterwards:
+  //   they would inherit a FILE whose descriptor number they reuse (for their socket).
+  // - OpenMP's max-active-levels is a per-thread setting in libgomp: the thread that
+  //   forked a worker may never have had it switched off, and Tesseract's parallel loops
+  //   would then start threads (clone3) in a worker that may not.
+  void prepare_process() const;
 
  private:
   Ocr() = default;

@@ -114,6 +114,10 @@ std::string lock_down(const LockdownOptions& o) {
     if (::setresuid(uid, uid, uid) != 0) return err("setresuid");
     if (::geteuid() == 0) return "still root after setresuid";
   }
+  // No file grows: a write to an inherited regular file fails. The signal that comes with
+  // it is ignored, so a library's note to a stderr redirected to a file costs the note
+  // (EFBIG), not the worker and the messages it holds.
+  if (::signal(SIGXFSZ, SIG_IGN) == SIG_ERR) return err("signal(SIGXFSZ)");
   if (!set_limit(RLIMIT_FSIZE, 0)) return err("RLIMIT_FSIZE");
   if (!set_limit(RLIMIT_CORE, 0)) return err("RLIMIT_CORE");
   if (!set_limit(RLIMIT_NOFILE, 8)) return err("RLIMIT_NOFILE");

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -75,8 +76,8 @@ bool WorkerPool::spawn(Lane& lane) {
   return true;
 }
 
-void WorkerPool::retire(Lane& lane, Fate fate) {
-  if (lane.pid < 0) return;
+std::string WorkerPool::retire(Lane& lane, Fate fate) {
+  if (lane.pid < 0) return "";
   ::close(lane.fd);
   lane.fd = -1;
   int st = 0;
@@ -93,6 +94,15 @@ void WorkerPool::retire(Lane& lane, Fate fate) {
                           (WIFEXITED(st) && WEXITSTATUS(st) == kForbiddenSyscallExit)))
       fate = Fate::kSeccomp;
   }
+  // How it died, for the administrator's log: a signal points at a crash in a parser, an
+  // exit status at a refusal the worker reported itself.
+  std::string how;
+  if (r == lane.pid && WIFSIGNALED(st)) {
+    const char* name = ::sigabbrev_np(WTERMSIG(st));
+    how = std::string("signal ") + (name ? std::string("SIG") + name : std::to_string(WTERMSIG(st)));
+  } else if (r == lane.pid && WIFEXITED(st)) {
+    how = "exit status " + std::to_string(WEXITSTATUS(st));
+  }
   if (r == 0) {
     ::kill(lane.pid, SIGKILL);
     ::waitpid(lane.pid, &st, 0);
@@ -106,6 +116,7 @@ void WorkerPool::retire(Lane& lane, Fate fate) {
     case Fate::kRecycle: ++counters_->recycled; break;
   }
   lane.pid = -1;
+  return how;
 }
 
 Outcome WorkerPool::scan(std::size_t lane, const std::string& bytes, bool explain,
@@ -164,9 +175,9 @@ std::size_t WorkerPool::pipeline(Lane& lane, const std::vector<Job>& jobs, std::
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
     auto fail = [&](Fate fate, std::string why) {
-      out[next_recv].failure = std::move(why);
       sent = next_send;
-      retire(lane, fate);
+      const std::string how = retire(lane, fate);
+      out[next_recv].failure = how.empty() || fate == Fate::kTimeout ? std::move(why) : why + " (" + how + ")";
       return next_recv;
     };
     while (next_recv < end) {

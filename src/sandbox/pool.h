@@ -89,7 +89,8 @@ class WorkerPool {
   enum class Fate { kCrash, kSeccomp, kTimeout, kBadFrame, kOom, kRecycle };
 
   bool spawn(Lane& lane);
-  void retire(Lane& lane, Fate fate);
+  // Ends the lane's worker; returns how it ended ("signal SIGSEGV", "exit status 3"), if known.
+  std::string retire(Lane& lane, Fate fate);
   // Runs jobs [from, to) through the lane's worker; returns the index of the first job
   // left unanswered when the worker failed (its failure recorded, the worker retired, and
   // `sent` set past the last job it had been sent), or `to`.

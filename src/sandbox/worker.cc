@@ -56,6 +56,9 @@ void run_worker(int fd, const scan::Scanner& scanner, const WorkerOptions& o) {
   ::close(0);
   ::close(1);
   ::close_range(4, std::numeric_limits<unsigned>::max(), 0);
+  // Libraries set up for this process and thread (/dev/null for their notes, no OpenMP
+  // threads) while opening files is still allowed.
+  scanner.prepare_scanning_process();
 
   // A worker forked from a supervisor thread allocates from that thread's malloc arena,
   // and glibc shrinking such an arena reads /proc/sys/vm/overcommit_memory: a file open

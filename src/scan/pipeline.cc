@@ -147,6 +147,10 @@ Scanner::Scanner(Config config) : config_(std::move(config)) {
 
 Scanner::~Scanner() = default;
 
+void Scanner::prepare_scanning_process() const {
+  if (engines_ && engines_->ocr()) engines_->ocr()->prepare_process();
+}
+
 std::string Scanner::describe_engines() const {
   std::string out = engines_ ? engines_->describe() : "engines not loaded: " + load_error_;
   if (model_) {

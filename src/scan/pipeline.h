@@ -45,6 +45,12 @@ class Scanner {
   const Config& config() const { return config_; }
   const std::string& load_error() const { return load_error_; }
   std::string describe_engines() const;
+  // Per-process set-up of the libraries, in the process and thread that will scan: their
+  // notes to stderr (Tesseract's "Empty page!!") go to /dev/null, opened here, and
+  // Tesseract's OpenMP team stays off (a locked-down worker may not start threads). Call it
+  // where scanning happens and no worker is forked later: a sandboxed worker before
+  // lockdown, or `scan --no-sandbox`.
+  void prepare_scanning_process() const;
   // "" when the classifier is in use or simply absent; otherwise why it is not used.
   const std::string& classifier_note() const { return classifier_note_; }
   const classify::Model* classifier() const { return model_.get(); }

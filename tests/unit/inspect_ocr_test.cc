@@ -171,5 +171,39 @@ TEST_F(Ocr, SandboxedWorkersReadPicturesToo) {
   EXPECT_NE(out.find("\"BODY_CALLBACK_LURE\""), std::string::npos) << out;
 }
 
+TEST_F(Ocr, WorkersOfSeveralLanesReadPicturesQuietlyWithStderrInAFile) {
+  // Found on a corpus of real phishing: a worker forked from a lane thread (a replacement
+  // for a recycled or crashed one) started OpenMP threads in Tesseract (libgomp keeps the setting that turns
+  // them off per thread) and was killed by seccomp; with stderr in a regular file,
+  // Tesseract's "Empty page!!" hit the zero file-size limit and SIGXFSZ killed the worker.
+  const std::filesystem::path in = dir_ / "lanes";
+  std::filesystem::create_directories(in);
+  const std::string blank_html = "<html><body style='background:#fff;width:600px;height:400px'></body></html>";
+  const std::string blank = screenshot(dir_, blank_html, "640,480");
+  for (int i = 0; i < 6; ++i) {
+    std::ofstream(in / ("lure" + std::to_string(i) + ".eml"), std::ios::binary)
+        << mail("<img src=\"cid:lure\">", "image/png", png_);
+    std::ofstream(in / ("blank" + std::to_string(i) + ".eml"), std::ios::binary)
+        << mail("<img src=\"cid:lure\">", "image/png", blank);
+  }
+  // Workers replaced after every two messages: the replacements fork from lane threads.
+  const std::filesystem::path config = dir_ / "lanes.toml";
+  std::ofstream(config) << "[sandbox]\nmax_messages_per_worker = 2\n";
+  const std::filesystem::path err = dir_ / "stderr.txt";
+  const std::string out = run(std::string(BULWARK_BINARY) + " scan --config " + config.string() +
+                              " --workers 2 --no-progress --format text " + in.string() + " 2>" + err.string());
+  const std::string errors = slurp(err);
+  EXPECT_EQ(errors.find("unscannable"), std::string::npos) << errors;
+  EXPECT_EQ(errors.find("Empty page"), std::string::npos) << errors;
+  std::size_t lines = 0, read = 0;
+  for (std::size_t at = 0, nl; (nl = out.find('\n', at)) != std::string::npos; at = nl + 1) {
+    const std::string line = out.substr(at, nl - at);
+    ++lines;
+    if (line.find("/lure") != std::string::npos) read += line.find("IMAGE_TEXT") != std::string::npos;
+  }
+  EXPECT_EQ(lines, 12u) << out;
+  EXPECT_EQ(read, 6u) << out;
+}
+
 }  // namespace
 }  // namespace bulwark::inspect

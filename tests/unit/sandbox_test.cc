@@ -57,6 +57,11 @@ void trigger(std::string_view msg) {
     const char* argv[] = {"/bin/sh", nullptr};
     ::syscall(SYS_execve, "/bin/sh", argv, nullptr);
   }
+  if (msg.find("TRIGGER:stderr") != std::string_view::npos) {
+    // What libraries do (Tesseract's "Empty page!!"): a note to stderr, unbuffered.
+    const char note[] = "a library's note\n";
+    (void)!::write(2, note, sizeof note - 1);
+  }
   if (msg.find("TRIGGER:badframe") != std::string_view::npos) {
     const char junk[16] = "not a frame!!!!";
     (void)!::write(3, junk, sizeof junk);
@@ -205,6 +210,33 @@ TEST(Sandbox, FilesCannotBeOpened) {
   EXPECT_TRUE(o.ok) << o.failure;
   EXPECT_EQ(pool.stats().failures(), 0u);
   EXPECT_FALSE(std::filesystem::exists("/tmp/bulwark-escape"));
+}
+
+// A library's note on stderr, when stderr is a regular file (a daemon's log): the file
+// may not grow in a worker (RLIMIT_FSIZE 0), and the write must fail quietly rather than
+// kill the worker with SIGXFSZ (found on real phishing, where Tesseract writes notes).
+TEST(Sandbox, ANoteToStderrInAFileDoesNotKillTheWorker) {
+  const std::filesystem::path log =
+      std::filesystem::temp_directory_path() / ("bulwark-stderr-" + std::to_string(::getpid()));
+  const int saved = ::dup(2);
+  const int file = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(file, 0);
+  ASSERT_EQ(::dup2(file, 2), 2);
+  ::close(file);
+  {
+    const scan::Scanner scanner(default_config());
+    WorkerPool pool(scanner, options(1));
+    auto o = pool.scan(0, kClean + "TRIGGER:stderr\r\n", false);
+    EXPECT_TRUE(o.ok) << o.failure;
+    EXPECT_EQ(pool.stats().failures(), 0u) << pool.stats().summary();
+    // A worker that does die says how.
+    auto crash = pool.scan(0, kClean + "TRIGGER:crash\r\n", false);
+    EXPECT_EQ(crash.failure, "worker died (signal SIGILL)");
+  }
+  ::dup2(saved, 2);
+  ::close(saved);
+  EXPECT_EQ(std::filesystem::file_size(log), 0u);
+  std::filesystem::remove(log);
 }
 
 TEST(Sandbox, WorkersAreRecycled) {
