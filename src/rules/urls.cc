@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "core/utf8.h"
+#include "rules/brands.h"
 #include "rules/functions.h"
 #include "rules/text_util.h"
 
@@ -47,6 +48,8 @@ const std::array<BuiltinSpec, kBuiltinCount> kBuiltins = {{
      "The From display name is one of the configured executives, but the address is outside the organisation."},
     {"FROM_LOOKALIKE_OWN_DOMAIN", 5.0, "phishing",
      "The sender's domain is a look-alike of the organisation's own domain."},
+    {"FROM_BRAND_IMPERSONATION", 3.0, "phishing",
+     "The From display name is a well-known brand (\"PayPal Service\", \"DHL Express\") but the address is not one of the brand's domains."},
 }};
 
 // Brands phishing imitates most (public reports by APWG, Check Point, Vade): their
@@ -586,6 +589,9 @@ void UrlAnalyzer::analyze(const mime::Message& m, std::string_view recipient_dom
     if (!own.empty() && !own_sender)
       if (std::string o = lookalike(fh.registrable, own); !o.empty())
         out.add(Builtin::kFromLookalikeOwn, fh.registrable + " imitates " + o);
+    if (!own_sender && !fh.registrable.empty())
+      if (std::string b = impersonated_brand(a.display_name, fh.registrable); !b.empty())
+        out.add(Builtin::kFromBrandImpersonation, b + ": \"" + a.display_name + "\" <" + a.address() + ">");
   }
 }
 

@@ -34,6 +34,7 @@ enum class Builtin : std::uint8_t {
   kDataUri,
   kFromExecImpersonation,
   kFromLookalikeOwn,
+  kFromBrandImpersonation,
   kCount,
 };
 constexpr std::size_t kBuiltinCount = static_cast<std::size_t>(Builtin::kCount);
