@@ -162,6 +162,46 @@ TEST(RulesUrls, OwnDomainLookalikesAndExecutives) {
   EXPECT_FALSE(has(plain->evaluate(parse("From: a@mybank.com\r\n\r\nx\r\n"), "mybank.com"), "FROM_LOOKALIKE_OWN_DOMAIN"));
 }
 
+TEST(RulesUrls, BrandInTheDisplayNameFromAnotherDomain) {
+  auto rs = rules();
+  auto from = [&](const std::string& f) {
+    return rs->evaluate(parse("From: " + f + "\r\nSubject: notice\r\n\r\nhello\r\n"));
+  };
+  const std::string b = "FROM_BRAND_IMPERSONATION";
+  // The brand alone, with service words in several languages, squashed, disguised, encoded.
+  EXPECT_EQ(detail(from("PayPal <service@paypa1-secure.example>"), b), "PayPal: \"PayPal\" <service@paypa1-secure.example>");
+  EXPECT_EQ(detail(from("\"Fedex Pakket\" <UQDRG@astonatos78.example>"), b).substr(0, 7), "FedEx: ");
+  EXPECT_EQ(detail(from("=?utf-8?q?Correios_-_Atendimento_ao_Cliente?= <taxas@atendimento.example>"), b).substr(0, 10),
+            "Correios: ");
+  EXPECT_EQ(detail(from("\"TrustWallet APP\" <noreply@pepsup.example>"), b).substr(0, 14), "Trust Wallet: ");
+  EXPECT_EQ(detail(from("\"Microsoft 365 Sicherheitsteam\" <a@b.example>"), b).substr(0, 11), "Microsoft: ");
+  EXPECT_EQ(detail(from("\"Setor de Seguran\xc3\xa7" "a Banco do Brasil\" <bb@x.example>"), b).substr(0, 17),
+            "Banco do Brasil: ");
+  // Cyrillic a and e in "Netflix" and "PayPal": the disguise is undone first.
+  EXPECT_TRUE(has(from("\"N\xd0\xb5tflix Billing\" <billing@nf-renew.example>"), b));
+  EXPECT_TRUE(has(from("\"P\xd0\xb0yPal Team\" <x@gmail.com>"), b));  // free mail is never the brand
+  // One word of its own for a name that is only a brand.
+  EXPECT_TRUE(has(from("\"Jane from DocuSign\" <jane@sign-docs.example>"), b));
+  // The brand's own domains, and any domain named after it.
+  EXPECT_FALSE(has(from("PayPal <service@paypal.com>"), b));
+  EXPECT_FALSE(has(from("PayPal <service@mail.paypal.de>"), b));
+  EXPECT_FALSE(has(from("\"The Microsoft account team\" <account-security-noreply@accountprotection.microsoft.com>"), b));
+  EXPECT_FALSE(has(from("\"Amazon Web Services\" <no-reply@sns.amazonaws.com>"), b));
+  EXPECT_FALSE(has(from("\"Jane Doe via DocuSign\" <dse@docusign.net>"), b));
+  EXPECT_FALSE(has(from("\"DHL Express\" <noreply@dhl.co.uk>"), b));
+  EXPECT_FALSE(has(from("\"Google Calendar\" <calendar-notification@google.com>"), b));
+  // People and subjects that merely contain a brand's word.
+  EXPECT_FALSE(has(from("\"Chase Miller\" <chase@miller.example>"), b));
+  EXPECT_FALSE(has(from("\"Apple Pie Recipes\" <news@bakery.example>"), b));
+  EXPECT_FALSE(has(from("\"Target Practice Club\" <club@range.example>"), b));
+  EXPECT_FALSE(has(from("\"Notes on the new PayPal fees from our CFO\" <cfo@shop.example>"), b));
+  EXPECT_FALSE(has(from("\"Anna Schmidt\" <anna@example.de>"), b));
+  // The organisation's own mail may name any brand ("Microsoft 365 Admin" of the IT team).
+  RulesOptions o;
+  o.own_domains = {"example-corp.com"};
+  EXPECT_FALSE(has(rules(o)->evaluate(parse("From: \"Microsoft 365 Admin\" <it@example-corp.com>\r\n\r\nx\r\n")), b));
+}
+
 TEST(RulesUrls, MetaRulesSeeBuiltins) {
   auto r = RuleSet::load_sources(
       {RuleSource{"m.rules", "rule PHISH = URL_USERINFO && body =~ /verify/i\n  score 4\n  describe d\nscore URL_USERINFO 0\n", {}}},
