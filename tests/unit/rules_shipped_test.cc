@@ -66,5 +66,43 @@ TEST(RulesShipped, AdultOffersNotTheWord) {
   EXPECT_FALSE(fires("a@example.net", "Re: patch", "# XXX: this needs a proper fix", "BODY_ADULT"));
 }
 
+TEST(RulesShipped, AccountAlarmsInOtherLanguages) {
+  const std::string r = "BODY_ACCOUNT_ALARM_INTL";
+  EXPECT_TRUE(fires("a@example.net", "Hinweis", "Ihr Konto wurde vor\xc3\xbc" "bergehend gesperrt. Bitte best\xc3\xa4tigen Sie Ihre Daten.", r));
+  EXPECT_TRUE(fires("a@example.net", "Melding", "Uw rekening is tijdelijk geblokkeerd, bevestig uw gegevens.", r));
+  EXPECT_TRUE(fires("a@example.net", "Aviso", "Sua conta foi bloqueada por atividade suspeita.", r));
+  EXPECT_TRUE(fires("a@example.net", "Aviso", "Sua encomenda est\xc3\xa1 retida: pague a taxa de importa\xc3\xa7\xc3\xa3o.", r));
+  EXPECT_TRUE(fires("a@example.net", "Aviso", "Su cuenta ha sido suspendida. Verifique sus datos.", r));
+  EXPECT_TRUE(fires("a@example.net", "Avis", "Votre colis est en attente: frais de douane 2,99 EUR.", r));
+  EXPECT_TRUE(fires("a@example.net", "Avviso", "Il tuo account \xc3\xa8 stato sospeso.", r));
+  // The same words in ordinary mail.
+  EXPECT_FALSE(fires("a@example.net", "Konto", "Ihr Konto bei uns ist eingerichtet. Viel Spa\xc3\x9f!", r));
+  EXPECT_FALSE(fires("a@example.net", "Conta", "A conta do jantar foi dividida entre todos.", r));
+  EXPECT_FALSE(fires("a@example.net", "Colis", "Votre colis a \xc3\xa9t\xc3\xa9 livr\xc3\xa9 ce matin.", r));
+  // It joins the phishing metas: an alarm plus a deceptive link.
+  EXPECT_TRUE(fires("a@example.net", "Aviso", "Sua conta foi bloqueada. Acesse https://bit.ly/3xYz", "META_PHISH_LINK_ALARM"));
+}
+
+TEST(RulesShipped, GamblingAndCryptoLures) {
+  EXPECT_TRUE(fires("a@example.net", "Bonus", "150 Freispiele ohne Einzahlung im Prestige Casino!", "BODY_GAMBLING_BONUS"));
+  EXPECT_TRUE(fires("a@example.net", "Bonus", "Get 200 free spins and a 500% welcome bonus", "BODY_GAMBLING_BONUS"));
+  EXPECT_TRUE(fires("a@example.net", "Bono", "Bono de bienvenida y 50 giros gratis", "BODY_GAMBLING_BONUS"));
+  EXPECT_FALSE(fires("a@example.net", "Re: bike", "The free wheel spins when you stop pedalling.", "BODY_GAMBLING_BONUS"));
+  const std::string c = "BODY_CRYPTO_LURE";
+  EXPECT_TRUE(fires("a@example.net", "Ledger", "Enter your 24-word recovery phrase to keep your funds safe.", c));
+  EXPECT_TRUE(fires("a@example.net", "Action needed", "Please validate your wallet before Friday.", c));
+  EXPECT_TRUE(fires("a@example.net", "Live", "The ARB airdrop is now live. Claim your tokens today.", c));
+  EXPECT_FALSE(fires("a@example.net", "Re: keys", "Keep the private key of the server off the laptop.", c));
+  EXPECT_FALSE(fires("a@example.net", "Re: wallet", "I left my wallet in your car, can you check?", c));
+}
+
+TEST(RulesShipped, ABrandOverAnotherAddressWithALure) {
+  const std::string lure = "Ihr Konto wurde gesperrt. Bitte best\xc3\xa4tigen Sie Ihre Daten.";
+  EXPECT_TRUE(fires("\"PayPal Kundenservice\" <info@pp-kunden.example>", "Hinweis", lure, "META_BRAND_LURE"));
+  EXPECT_FALSE(fires("\"PayPal\" <service@paypal.de>", "Hinweis", lure, "META_BRAND_LURE"));
+  EXPECT_FALSE(fires("\"PayPal Kundenservice\" <info@pp-kunden.example>", "Hinweis", "Danke f\xc3\xbcr Ihren Einkauf.",
+                     "META_BRAND_LURE"));
+}
+
 }  // namespace
 }  // namespace bulwark::rules
