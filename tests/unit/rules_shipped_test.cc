@@ -96,6 +96,21 @@ TEST(RulesShipped, GamblingAndCryptoLures) {
   EXPECT_FALSE(fires("a@example.net", "Re: wallet", "I left my wallet in your car, can you check?", c));
 }
 
+TEST(RulesShipped, AppPlatformsAndStorageBuckets) {
+  const std::string u = "URI_APP_PLATFORM";
+  EXPECT_TRUE(fires("a@example.net", "Doc", "Open: https://docs-share-4471.web.app/login", u));
+  EXPECT_TRUE(fires("a@example.net", "Doc", "Open: https://storage.googleapis.com/xk42/index.html#alice@example.org", u));
+  EXPECT_TRUE(fires("a@example.net", "Doc", "Open: https://ipfs.io/ipfs/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi", u));
+  EXPECT_TRUE(fires("a@example.net", "Doc", "Open: https://pub-5f2a.r2.dev/o365.html", u));
+  // A bucket's picture, Google's fonts, and a business's own site are not.
+  EXPECT_FALSE(fires("a@example.net", "News", "Logo: https://storage.googleapis.com/acme-news/logo.png", u));
+  EXPECT_FALSE(fires("a@example.net", "News", "https://fonts.googleapis.com/css?family=Roboto https://www.example.com/app", u));
+  const std::string f = "FROM_APP_PLATFORM";
+  EXPECT_TRUE(fires("Zahlung <noreply@golion4.firebaseapp.com>", "Auszahlung", "x", f));
+  EXPECT_FALSE(fires("Firebase <noreply@firebase.google.com>", "Welcome", "x", f));
+  EXPECT_FALSE(fires("Shop <orders@web-app.example>", "Order", "x", f));
+}
+
 TEST(RulesShipped, ABrandOverAnotherAddressWithALure) {
   const std::string lure = "Ihr Konto wurde gesperrt. Bitte best\xc3\xa4tigen Sie Ihre Daten.";
   EXPECT_TRUE(fires("\"PayPal Kundenservice\" <info@pp-kunden.example>", "Hinweis", lure, "META_BRAND_LURE"));
