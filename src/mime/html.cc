@@ -263,9 +263,44 @@ bool is_zero_length(std::string_view v) {
   return parse_number(v, n, unit) && n <= 0;
 }
 
+// A length in CSS pixels, for telling "off the screen" from layout: em and rem as 16px, pt
+// as 4/3 px, vh and vw as 10px (a 1000-pixel window); percentages and other units are not
+// lengths here. Only the first number of the value counts ("-9999px 0" is -9999).
+bool css_pixels(std::string_view v, double& px) {
+  std::string_view unit;
+  if (!parse_number(v, px, unit)) return false;
+  const std::size_t end = unit.find_first_of(" \t,)");
+  unit = unit.substr(0, end);
+  if (unit.empty() || iequals(unit, "px")) return true;
+  if (iequals(unit, "em") || iequals(unit, "rem")) px *= 16;
+  else if (iequals(unit, "pt")) px *= 4.0 / 3;
+  else if (iequals(unit, "vh") || iequals(unit, "vw")) px *= 10;
+  else return false;
+  return true;
+}
+
+// Text moved where no window shows it: indented or shifted thousands of pixels to a side
+// ("text-indent:-9999px", "left:-5000px", "margin-left:-3000px"), or pushed down by a margin
+// or padding taller than any screen ("margin-top:470500px": the salad after a visible
+// lure, as spam hides it from the reader but not from filters).
+constexpr double kOffscreenPx = 2000;
+bool offscreen(std::string_view prop, std::string_view value) {
+  double px = 0;
+  if (iequals(prop, "text-indent"))
+    return css_pixels(value, px) && (px <= -kOffscreenPx || px >= kOffscreenPx);
+  if (iequals(prop, "left") || iequals(prop, "top") || iequals(prop, "right") || iequals(prop, "margin-left") ||
+      iequals(prop, "margin-right"))
+    return css_pixels(value, px) && px <= -kOffscreenPx;
+  if (iequals(prop, "margin-top") || iequals(prop, "padding-top"))
+    return css_pixels(value, px) && (px <= -kOffscreenPx || px >= 5 * kOffscreenPx);
+  if (iequals(prop, "margin") || iequals(prop, "padding"))  // the first value is the top
+    return css_pixels(value, px) && (px <= -kOffscreenPx || px >= 5 * kOffscreenPx);
+  return false;
+}
+
 struct StyleInfo {
   std::optional<bool> display_none;  // set when a display property was given
-  bool sticky_hidden = false;  // opacity 0, mso-hide:all, zero height with overflow hidden
+  bool sticky_hidden = false;  // opacity 0, mso-hide:all, zero height with overflow hidden, off screen
   bool transparent_text = false;
   std::optional<bool> visibility_hidden;
   FontSize font = FontSize::kUnset;
@@ -349,6 +384,8 @@ StyleInfo parse_style(std::string_view style) {
       if (iequals(value, "hidden") || iequals(value, "clip")) overflow_hidden = true;
     } else if (iequals(prop, "mso-hide")) {
       if (iequals(value, "all")) s.sticky_hidden = true;
+    } else if (offscreen(prop, value)) {
+      s.sticky_hidden = true;
     }
   }
   if (zero_height && overflow_hidden) s.sticky_hidden = true;

@@ -170,6 +170,21 @@ TEST(HtmlToText, OtherHidingTricks) {
   EXPECT_EQ(r.hidden_text_bytes, 2u + 2u + 2u + 3u + 2u + 2u);
 }
 
+TEST(HtmlToText, TextMovedOffTheScreenIsHidden) {
+  // Indented or shifted thousands of pixels away, or pushed below any screen by a margin:
+  // the reader never sees it, the filter would.
+  const HtmlResult r = parse(
+      "<html><head><style>.belowView { margin-top: 470500px; }</style></head><body>"
+      "<p>Lure</p><p style=\"text-indent:-9999px\">ti</p><div style=\"position:absolute;left:-5000px\">le</div>"
+      "<div style=\"margin-left:-300em\">em</div><div style=\"padding:20000px 0 0 0\">pa</div>"
+      "<div class=\"belowView\">salad</div>"
+      // Layout, not hiding: small offsets, big widths, percentages, a normal margin.
+      "<p style=\"text-indent:2em;margin-left:-20px;left:-50%\">a</p><p style=\"margin-top:40px;width:5000px\">b</p>"
+      "</body></html>");
+  EXPECT_EQ(r.text, "Lure\na\nb");
+  EXPECT_EQ(r.hidden_text_bytes, 2u + 2u + 2u + 2u + 5u);
+}
+
 TEST(HtmlToText, StyleSheetClassesAndIdsHideText) {
   // "Hidden text salting": filler hidden through a <style> rule instead of an inline style.
   const HtmlResult r = parse(
