@@ -29,10 +29,12 @@ GROUPS = ("spam", "easy-ham", "hard-ham")
 
 
 # ----------------------------------------------------------------------------- the split
-def build_split(corpus: pathlib.Path, work: pathlib.Path, subset: int = 0) -> dict:
+def build_split(corpus: pathlib.Path, work: pathlib.Path, subset: int = 0, test_spam: str = "") -> dict:
     """Symlinks the DESIGN.md split under work/{train,test}/<group>/; returns the layout.
     subset > 0: only the first `subset` files (by name) of spam-1, easy-ham-1, spam-2 and
-    easy-ham-2 (hard ham stays whole: 125 + 125), for a quick fixed sample."""
+    easy-ham-2 (hard ham stays whole: 125 + 125), for a quick fixed sample. test_spam: a
+    directory whose messages replace spam-2 as the TEST spam (e.g. a collection of current
+    phishing); training and the ham stay as they are."""
     def files(sub, limit=0):
         d = corpus / sub
         if not d.is_dir():
@@ -44,7 +46,9 @@ def build_split(corpus: pathlib.Path, work: pathlib.Path, subset: int = 0) -> di
     half = 125
     split = {
         "train": {"spam": files("spam-1", subset), "ham": files("easy-ham-1", subset) + hard[:half]},
-        "test": {"spam": files("spam-2", subset), "easy-ham": files("easy-ham-2", subset),
+        "test": {"spam": files("spam-2", subset) if not test_spam else sorted(
+                     p for p in pathlib.Path(test_spam).iterdir() if p.is_file() and not p.name.startswith(".")),
+                 "easy-ham": files("easy-ham-2", subset),
                  "hard-ham": hard[-half:]},
     }
     layout = {}
@@ -202,6 +206,8 @@ def main():
     ap.add_argument("--workdir", help="keep the split, model and outputs here (default: a temp dir)")
     ap.add_argument("--no-speed-baseline", action="store_true",
                     help="skip the scans without the classifier and without rules")
+    ap.add_argument("--test-spam", default="",
+                    help="a directory of messages to score as the TEST spam instead of spam-2")
     ap.add_argument("--subset", type=int, default=0,
                     help="only the first N messages (by name) of each spam and easy-ham group")
     args = ap.parse_args()
@@ -213,7 +219,9 @@ def main():
         if args.workdir and work.exists():
             shutil.rmtree(work)
         work.mkdir(parents=True, exist_ok=True)
-        layout = build_split(pathlib.Path(args.corpus), work, args.subset)
+        if args.test_spam and not pathlib.Path(args.test_spam).is_dir():
+            sys.exit(f"bench_accuracy: --test-spam {args.test_spam}: not a directory")
+        layout = build_split(pathlib.Path(args.corpus), work, args.subset, args.test_spam)
         summary = []
         for name in args.engines.split(","):
             results, cpu, extra = ENGINES[name](args, work / name, layout)

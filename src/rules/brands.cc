@@ -135,7 +135,9 @@ constexpr Brand kBrands[] = {
     // Government
     {"IRS", "irs", false, "irs.gov"},
     {"HMRC", "hmrc", false, "hmrc.gov.uk"},
+    {"ELSTER", "elster", false, "elster.de"},
     {"ADAC", "adac", false, "adac.de"},
+    {"Deutsche Bahn", "deutsche bahn", false, "bahn.de deutschebahn.com db.de"},
 };
 
 // Words a brand's own display names wrap its name in: departments, services, the kind of
