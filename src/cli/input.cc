@@ -69,6 +69,7 @@ std::size_t read_stream(std::FILE* f, const std::string& origin, std::size_t max
   }
   std::free(line);
   if (std::ferror(f)) on_error({origin, std::strerror(errno)});
+  else if (first) on_error({origin, "empty: no message in it"});  // said, not silently skipped
   flush(true);  // an mbox holding one message is reported under its plain path
   return count;
 }

@@ -78,10 +78,13 @@ TEST(CliScan, JsonLinesForADirectory) {
   EXPECT_TRUE(hidden);
   // The link inside the QR code picture, read in a sandboxed worker, checked like any link.
   const auto& qr = by_file.at("qr-phishing.eml");
-  EXPECT_EQ(qr["action"], "tag") << qr.dump();
+  // "Microsoft 365" over a domain that is not Microsoft's, with a link to an IP address:
+  // quarantined (score 10 and more).
+  EXPECT_EQ(qr["action"], "quarantine") << qr.dump();
   std::set<std::string> names;
   for (const auto& s : qr["symbols"]) names.insert(s["name"].get<std::string>());
-  for (const char* n : {"IMAGE_QR_URL", "URL_IP_HOST", "QR_CREDENTIAL_LURE"}) EXPECT_TRUE(names.contains(n)) << n << qr.dump();
+  for (const char* n : {"IMAGE_QR_URL", "URL_IP_HOST", "QR_CREDENTIAL_LURE", "FROM_BRAND_IMPERSONATION", "META_BRAND_LURE"})
+    EXPECT_TRUE(names.contains(n)) << n << qr.dump();
   const auto& simple = by_file.at("simple_text.eml");
   EXPECT_EQ(simple["action"], "accept");
   EXPECT_EQ(simple["message_id"], "<lunch-1@example.com>");
@@ -109,6 +112,19 @@ TEST(CliScan, UnreadableFileIsReportedAndTheScanGoesOn) {
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("bulwark scan: /nonexistent/x.eml: No such file or directory"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("simple_text.eml: accept score=0.00"), std::string::npos) << r.out;
+}
+
+TEST(CliScan, AnEmptyFileIsReportedNotSkipped) {
+  // Found on a public phishing collection with a lost file: an empty file used to vanish
+  // from the results with exit status 0.
+  const auto d = std::filesystem::temp_directory_path() / ("bulwark-empty-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(d);
+  std::ofstream(d / "empty.eml").close();
+  const Outcome r = run("scan " + (d / "empty.eml").string() + " " + kExamples + "/simple_text.eml", "2>&1");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("empty.eml: empty: no message in it"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("simple_text.eml: accept score=0.00"), std::string::npos) << r.out;
+  std::filesystem::remove_all(d);
 }
 
 TEST(CliScan, MboxAndStdin) {
