@@ -92,8 +92,22 @@ TEST(RulesShipped, GamblingAndCryptoLures) {
   EXPECT_TRUE(fires("a@example.net", "Ledger", "Enter your 24-word recovery phrase to keep your funds safe.", c));
   EXPECT_TRUE(fires("a@example.net", "Action needed", "Please validate your wallet before Friday.", c));
   EXPECT_TRUE(fires("a@example.net", "Live", "The ARB airdrop is now live. Claim your tokens today.", c));
+  EXPECT_TRUE(fires("a@example.net", "Firmware", "After the security incident, update your Ledger device now.", c));
+  EXPECT_TRUE(fires("a@example.net", "KYC", "Our system indicates that your wallet has not yet been verified.", c));
+  EXPECT_TRUE(fires("a@example.net", "NFT", "Claim your free NFT from the collection today.", c));
   EXPECT_FALSE(fires("a@example.net", "Re: keys", "Keep the private key of the server off the laptop.", c));
   EXPECT_FALSE(fires("a@example.net", "Re: wallet", "I left my wallet in your car, can you check?", c));
+}
+
+TEST(RulesShipped, Sextortion) {
+  const std::string scam =
+      "Hi there! I am a professional hacker and have successfully managed to hack your operating system. "
+      "I recorded a video of you through your camera while you visited adult websites. "
+      "Send 1200 USD in Bitcoin to the wallet address below within 48 hours.";
+  EXPECT_TRUE(fires("a@example.net", "Your data leaked", scam, "BODY_SEXTORTION"));
+  // Each part alone is ordinary: security news with a video, a crypto newsletter.
+  EXPECT_FALSE(fires("a@example.net", "Webinar", "Attackers hacked your router? Watch the video of our talk.", "BODY_SEXTORTION"));
+  EXPECT_FALSE(fires("a@example.net", "News", "Bitcoin fell 5% today; see the video recording of the panel.", "BODY_SEXTORTION"));
 }
 
 TEST(RulesShipped, AppPlatformsAndStorageBuckets) {
