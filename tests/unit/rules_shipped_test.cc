@@ -87,6 +87,8 @@ TEST(RulesShipped, GamblingAndCryptoLures) {
   EXPECT_TRUE(fires("a@example.net", "Bonus", "150 Freispiele ohne Einzahlung im Prestige Casino!", "BODY_GAMBLING_BONUS"));
   EXPECT_TRUE(fires("a@example.net", "Bonus", "Get 200 free spins and a 500% welcome bonus", "BODY_GAMBLING_BONUS"));
   EXPECT_TRUE(fires("a@example.net", "Bono", "Bono de bienvenida y 50 giros gratis", "BODY_GAMBLING_BONUS"));
+  EXPECT_TRUE(fires("a@example.net", "Bonus", "Prestige Casino: 3500 EUR Bonus nur heute!", "BODY_GAMBLING_BONUS"));
+  EXPECT_TRUE(fires("a@example.net", "Spins", "Claim 300 GRATIS spins vandaag", "BODY_GAMBLING_BONUS"));
   EXPECT_FALSE(fires("a@example.net", "Re: bike", "The free wheel spins when you stop pedalling.", "BODY_GAMBLING_BONUS"));
   const std::string c = "BODY_CRYPTO_LURE";
   EXPECT_TRUE(fires("a@example.net", "Ledger", "Enter your 24-word recovery phrase to keep your funds safe.", c));
@@ -97,6 +99,21 @@ TEST(RulesShipped, GamblingAndCryptoLures) {
   EXPECT_TRUE(fires("a@example.net", "NFT", "Claim your free NFT from the collection today.", c));
   EXPECT_FALSE(fires("a@example.net", "Re: keys", "Keep the private key of the server off the laptop.", c));
   EXPECT_FALSE(fires("a@example.net", "Re: wallet", "I left my wallet in your car, can you check?", c));
+}
+
+TEST(RulesShipped, PrizesAndAntivirusRenewals) {
+  const std::string p = "BODY_PRIZE_INTL";
+  EXPECT_TRUE(fires("a@example.net", "Gl\xc3\xbc" "ckwunsch", "Sie wurden als Gewinner eines Gutscheins ausgew\xc3\xa4hlt.", p));
+  EXPECT_TRUE(fires("a@example.net", "Kaufland", "Ihr Einkaufsgutschein im Wert von 500 \xe2\x82\xac wartet.", p));
+  EXPECT_TRUE(fires("a@example.net", "Gefeliciteerd", "U bent geselecteerd voor een cadeaukaart van 250 euro.", p));
+  EXPECT_TRUE(fires("a@example.net", "Parab\xc3\xa9ns", "Voc\xc3\xaa foi selecionado para um cart\xc3\xa3o-presente de R$ 500.", p));
+  EXPECT_FALSE(fires("a@example.net", "Geburtstag", "Herzlichen Gl\xc3\xbc" "ckwunsch zum Geburtstag, lieber Max!", p));
+  EXPECT_FALSE(fires("a@example.net", "Team", "Sie wurden in das Projektteam aufgenommen.", p));
+  const std::string a = "BODY_AV_RENEWAL";
+  EXPECT_TRUE(fires("a@example.net", "Expired", "Your McAfee subscription has expired. Renew it now to stay protected.", a));
+  EXPECT_TRUE(fires("a@example.net", "Abgelaufen", "Ihr Norton-Abonnement ist abgelaufen! Jetzt sofort verl\xc3\xa4ngern.", a));
+  EXPECT_FALSE(fires("a@example.net", "Re: laptop", "Which antivirus do you use? Mine came with the laptop.", a));
+  EXPECT_FALSE(fires("a@example.net", "Re: cert", "The TLS certificate has expired; renew it now please.", a));
 }
 
 TEST(RulesShipped, Sextortion) {
