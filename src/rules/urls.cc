@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "core/utf8.h"
+#include "mime/decode.h"
 #include "rules/brands.h"
 #include "rules/functions.h"
 #include "rules/text_util.h"
@@ -50,6 +51,8 @@ const std::array<BuiltinSpec, kBuiltinCount> kBuiltins = {{
      "The sender's domain is a look-alike of the organisation's own domain."},
     {"FROM_BRAND_IMPERSONATION", 3.0, "phishing",
      "The From display name is a well-known brand (\"PayPal Service\", \"DHL Express\") but the address is not one of the brand's domains."},
+    {"URL_BRAND_SUBDOMAIN", 3.0, "phishing",
+     "A link host that wears a brand's whole domain in front of another one (paypal.com.secure-login.example)."},
 }};
 
 // Brands phishing imitates most (public reports by APWG, Check Point, Vade): their
@@ -152,6 +155,21 @@ void BuiltinResult::add(Builtin b, std::string_view d) {
   if (!s.empty()) s += "; ";
   s += util::snippet(d, kMaxDetail - std::min(kMaxDetail, s.size()));
 }
+
+namespace {
+// Base64 or base64url text decoded (at most 2 KiB of it): redirect targets hidden in a query.
+std::string base64_url(std::string_view in) {
+  std::string std_alphabet(in.substr(0, 2048));
+  for (char& c : std_alphabet) {
+    if (c == '-') c = '+';
+    else if (c == '_') c = '/';
+  }
+  std::string out;
+  mime::DecodeStats st;
+  mime::decode_base64(std_alphabet, mime::Base64Mode::kStopAtPadding, 2048, out, st);
+  return out;
+}
+}  // namespace
 
 bool split_url(std::string_view url, UrlParts& out) {
   url = trim(url);
@@ -407,6 +425,27 @@ bool UrlAnalyzer::mixed_script(std::string_view unicode) const {
   return false;
 }
 
+std::string UrlAnalyzer::brand_in_host(const Host& h, const std::vector<std::string>& own) const {
+  // The first label of a registrable domain ("paypal" of paypal.com.au): a brand's own
+  // country domains carry its name too.
+  auto label = [](std::string_view d) { return d.substr(0, d.find('.')); };
+  auto check = [&](const std::string& d) -> bool {
+    if (d.empty() || h.registrable == d || label(h.registrable) == label(d)) return false;
+    for (std::size_t at = h.ascii.find(d); at != std::string::npos; at = h.ascii.find(d, at + 1)) {
+      const std::size_t end = at + d.size();
+      if ((at == 0 || h.ascii[at - 1] == '.' || h.ascii[at - 1] == '-') && end < h.ascii.size() &&
+          (h.ascii[end] == '.' || h.ascii[end] == '-'))
+        return true;
+    }
+    return false;
+  };
+  for (const auto& [skel, d] : protected_skeletons_)
+    if (check(d)) return d;
+  for (const std::string& d : own)
+    if (check(d)) return d;
+  return {};
+}
+
 std::string UrlAnalyzer::lookalike(std::string_view reg, const std::vector<std::string>& own) const {
   if (reg.empty()) return {};
   const std::string sk = skeleton(reg);
@@ -465,7 +504,7 @@ void UrlAnalyzer::analyze(const mime::Message& m, std::string_view recipient_dom
     if (it == hosts.end()) it = hosts.emplace(h, normalize_host(h)).first;
     return it->second;
   };
-  std::unordered_set<std::string> checked_domains;
+  std::unordered_set<std::string> checked_domains, checked_hosts;
   UrlParts u, t;
   // The sender's registrable domain: a link shown as one domain that goes through the
   // sender's own domain is its click tracking (newsletters do it to count clicks), unless
@@ -498,8 +537,24 @@ void UrlAnalyzer::analyze(const mime::Message& m, std::string_view recipient_dom
     if (h.ip) out.add(Builtin::kIpHost, shown_host);
     if (!h.numeric.empty()) out.add(Builtin::kNumericHost, shown_host + " = " + h.numeric);
 
-    // Redirects: a parameter (or the whole query) that is itself a URL to another domain.
+    // Redirects: a parameter (or the whole query) that is itself a URL to another domain,
+    // written plainly, percent-encoded or in base64 ("aHR0c..." is "http"; Bing's click
+    // links prefix it with "a1"); and Google's AMP viewer, whose path is the target.
     std::string target_reg;
+    auto redirects_to = [&](const std::string& value) {
+      if (!target_reg.empty()) return;
+      if (!(istarts(value, "http://") || istarts(value, "https://") || istarts(value, "//")) || !split_url(value, t))
+        return;
+      const Host& th = host_of(t.host);
+      if (th.registrable.empty() || th.registrable == h.registrable) return;
+      target_reg = th.registrable;
+      out.add(Builtin::kRedirector, h.registrable + " -> " + th.registrable);
+      // The destination is checked like any other link.
+      if (th.ip) out.add(Builtin::kIpHost, th.ascii);
+      if (!th.numeric.empty()) out.add(Builtin::kNumericHost, th.ascii + " = " + th.numeric);
+    };
+    if (h.registrable.starts_with("google.") && (u.path.starts_with("/amp/s/") || u.path.starts_with("/amp/")))
+      redirects_to("https://" + u.path.substr(u.path.starts_with("/amp/s/") ? 7 : 5));
     if (!u.query.empty() && !in_list(h.ascii, h.registrable, kRewriters)) {
       std::string_view q = u.query;
       std::size_t i = 0;
@@ -513,16 +568,10 @@ void UrlAnalyzer::analyze(const mime::Message& m, std::string_view recipient_dom
         if (value.find('%') != std::string::npos) value = percent_decode(value, false);
         const bool keyed = eq == std::string_view::npos ||
                            std::find(kRedirectKeys.begin(), kRedirectKeys.end(), key) != kRedirectKeys.end();
-        if (keyed && (istarts(value, "http://") || istarts(value, "https://") || istarts(value, "//")) &&
-            split_url(value, t)) {
-          const Host& th = host_of(t.host);
-          if (!th.registrable.empty() && th.registrable != h.registrable) {
-            target_reg = th.registrable;
-            out.add(Builtin::kRedirector, h.registrable + " -> " + th.registrable);
-            // The destination is checked like any other link.
-            if (th.ip) out.add(Builtin::kIpHost, th.ascii);
-            if (!th.numeric.empty()) out.add(Builtin::kNumericHost, th.ascii + " = " + th.numeric);
-          }
+        if (keyed) redirects_to(value);
+        if (std::string_view b64 = value; b64.starts_with("a1aHR0c") || b64.starts_with("aHR0c")) {
+          if (b64.starts_with("a1")) b64.remove_prefix(2);
+          redirects_to(base64_url(b64));
         }
         if (amp == q.size()) break;
         i = amp + 1;
@@ -554,6 +603,10 @@ void UrlAnalyzer::analyze(const mime::Message& m, std::string_view recipient_dom
         }
       }
     }
+
+    // A brand's whole domain worn as the front of another one, once per host.
+    if (!h.ip && h.numeric.empty() && !h.registrable.empty() && checked_hosts.insert(h.ascii).second)
+      if (std::string b = brand_in_host(h, own); !b.empty()) out.add(Builtin::kBrandSubdomain, h.ascii + " wears " + b);
 
     // Look-alike domains, once per registrable domain.
     if (h.ip || !h.numeric.empty() || h.registrable.empty()) continue;

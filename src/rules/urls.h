@@ -35,6 +35,7 @@ enum class Builtin : std::uint8_t {
   kFromExecImpersonation,
   kFromLookalikeOwn,
   kFromBrandImpersonation,
+  kBrandSubdomain,
   kCount,
 };
 constexpr std::size_t kBuiltinCount = static_cast<std::size_t>(Builtin::kCount);
@@ -90,6 +91,10 @@ class UrlAnalyzer {
   bool mixed_script(std::string_view unicode) const;
   // The domain `reg` imitates among `own` (edit distance, skeleton or same name under
   // another suffix); "" when none.
+  // A protected brand's or an own registrable domain written inside `h` as labels that go on
+  // to another domain (paypal.com.secure-login.example, login.microsoftonline.com-x.example);
+  // "" when none.
+  std::string brand_in_host(const Host& h, const std::vector<std::string>& own) const;
   std::string lookalike(std::string_view reg, const std::vector<std::string>& own) const;
 
  private:

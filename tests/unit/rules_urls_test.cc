@@ -162,6 +162,38 @@ TEST(RulesUrls, OwnDomainLookalikesAndExecutives) {
   EXPECT_FALSE(has(plain->evaluate(parse("From: a@mybank.com\r\n\r\nx\r\n"), "mybank.com"), "FROM_LOOKALIKE_OWN_DOMAIN"));
 }
 
+TEST(RulesUrls, BrandDomainWornInFrontOfAnother) {
+  const std::string b = "URL_BRAND_SUBDOMAIN";
+  EXPECT_EQ(detail(html("<a href=\"https://paypal.com.secure-login.example/\">x</a>"), b),
+            "paypal.com.secure-login.example wears paypal.com");
+  EXPECT_EQ(detail(html("<a href=\"https://login.microsoftonline.com-verify.example/o\">x</a>"), b),
+            "login.microsoftonline.com-verify.example wears microsoftonline.com");
+  // The brand's own hosts and country domains, and names that merely contain a brand.
+  EXPECT_FALSE(has(html("<a href=\"https://www.paypal.com/signin\">x</a>"), b));
+  EXPECT_FALSE(has(html("<a href=\"https://www.paypal.com.au/\">x</a><a href=\"https://amazon.co.uk/\">y</a>"), b));
+  EXPECT_FALSE(has(html("<a href=\"https://mypaypal.company.example/\">x</a>"), b));
+  EXPECT_FALSE(has(html("<a href=\"https://news.example/paypal.com-fees\">x</a>"), b));
+  // The organisation's own domain counts too.
+  RulesOptions o;
+  o.own_domains = {"example-corp.com"};
+  EXPECT_TRUE(has(html("<a href=\"https://sso.example-corp.com.auth-check.example/\">x</a>", o), b));
+}
+
+TEST(RulesUrls, RedirectsHiddenInBase64AndAmp) {
+  const std::string r = "URL_REDIRECTOR";
+  // Bing's click link with the target in base64url after "a1"; Google's AMP viewer.
+  EXPECT_EQ(detail(html("<a href=\"https://www.bing.com/ck/a?!&&p=abc&u=a1aHR0cHM6Ly9ldmlsLWcuZXhhbXBsZS9sb2dpbg&ntb=1\">x</a>"), r),
+            "bing.com -> evil-g.example");
+  EXPECT_EQ(detail(html("<a href=\"https://www.google.com/amp/s/evil-b.example/x\">x</a>"), r), "google.com -> evil-b.example");
+  // Any parameter holding a base64 URL.
+  EXPECT_EQ(detail(html("<a href=\"https://tracker.example/c?id=7&d=aHR0cDovLzE5OC41MS4xMDAuNy9vd2E=\">x</a>"), r),
+            "tracker.example -> 198.51.100.7");
+  EXPECT_TRUE(has(html("<a href=\"https://tracker.example/c?id=7&d=aHR0cDovLzE5OC41MS4xMDAuNy9vd2E=\">x</a>"), "URL_IP_HOST"));
+  // The same site, or base64 that is not a URL, is no redirect.
+  EXPECT_FALSE(has(html("<a href=\"https://www.google.com/amp/s/www.google.com/news\">x</a>"), r));
+  EXPECT_FALSE(has(html("<a href=\"https://shop.example/p?token=aGVsbG8gd29ybGQ=\">x</a>"), r));
+}
+
 TEST(RulesUrls, BrandInTheDisplayNameFromAnotherDomain) {
   auto rs = rules();
   auto from = [&](const std::string& f) {
