@@ -46,8 +46,10 @@ def build_split(corpus: pathlib.Path, work: pathlib.Path, subset: int = 0, test_
     half = 125
     split = {
         "train": {"spam": files("spam-1", subset), "ham": files("easy-ham-1", subset) + hard[:half]},
+        # (empty files in such a collection are no messages: skipped for every system)
         "test": {"spam": files("spam-2", subset) if not test_spam else sorted(
-                     p for p in pathlib.Path(test_spam).iterdir() if p.is_file() and not p.name.startswith(".")),
+                     p for p in pathlib.Path(test_spam).iterdir()
+                     if p.is_file() and not p.name.startswith(".") and p.stat().st_size > 0),
                  "easy-ham": files("easy-ham-2", subset),
                  "hard-ham": hard[-half:]},
     }
