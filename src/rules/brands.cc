@@ -45,7 +45,7 @@ constexpr Brand kBrands[] = {
     {"Apple", "itunes", false, "apple.com itunes.com"},
     {"Yahoo", "yahoo", false, "yahoo.com ymail.com rocketmail.com yahoo-inc.com"},
     {"AOL", "aol", false, "aol.com aim.com"},
-    {"Dropbox", "dropbox", false, "dropbox.com dropboxmail.com"},
+    {"Dropbox", "dropbox", false, "dropbox.com dropboxmail.com hellosign.com"},
     {"DocuSign", "docusign", false, "docusign.com docusign.net"},
     {"Adobe", "adobe", false, "adobe.com adobesign.com echosign.com"},
     {"WeTransfer", "wetransfer", false, "wetransfer.com"},

@@ -70,13 +70,17 @@ constexpr std::array<std::string_view, 46> kProtected = {
     "booking.com"};
 
 // URL shorteners: the destination is unknown until followed.
-constexpr std::array<std::string_view, 40> kShorteners = {
+constexpr std::array<std::string_view, 59> kShorteners = {
     "bit.ly",      "bitly.com",   "tinyurl.com", "goo.gl",     "t.co",       "ow.ly",      "is.gd",
     "buff.ly",     "rebrand.ly",  "cutt.ly",     "shorturl.at", "tiny.cc",   "t.ly",       "rb.gy",
     "s.id",        "v.gd",        "lnkd.in",     "qrco.de",    "x.co",       "tr.im",      "su.pr",
     "snipurl.com", "bl.ink",      "shorte.st",   "adf.ly",     "bc.vc",      "po.st",      "1url.com",
     "cli.gs",      "u.to",        "clck.ru",     "tiny.one",   "shrtco.de",  "urlz.fr",    "soo.gd",
-    "mcaf.ee",     "db.tt",       "trib.al",     "snip.ly",    "short.gy"};
+    "mcaf.ee",     "db.tt",       "trib.al",     "snip.ly",    "short.gy",   "cutt.us",    "n9.cl",
+    "ln.run",      "lc.cx",       "zpr.io",      "goo.su",     "ix.sk",      "2u.pw",      "surl.li",
+    "shorturl.asia", "urlr.me",   "gg.gg",       "bit.do",     "l.ead.me",
+    // IP loggers: a link that records who clicked, then forwards
+    "grabify.link", "iplogger.org", "iplogger.com", "2no.co",   "yip.su"};
 
 // Hosts whose redirects are legitimate link protection (they rewrite every link).
 constexpr std::array<std::string_view, 6> kRewriters = {"outlook.com", "urldefense.com", "proofpoint.com",

@@ -123,6 +123,8 @@ TEST(RulesUrls, AnchorTextMismatchThroughTheSendersOwnDomain) {
 TEST(RulesUrls, ShortenerRedirectorDataUri) {
   EXPECT_EQ(detail(html("<a href=\"https://bit.ly/3xYz\">x</a>"), "URL_SHORTENER"), "bit.ly");
   EXPECT_FALSE(has(html("<a href=\"https://bitly.example.org/\">x</a>"), "URL_SHORTENER"));
+  EXPECT_EQ(detail(html("<a href=\"https://grabify.link/ABC123\">x</a><a href=\"https://surl.li/abcd\">y</a>"), "URL_SHORTENER"),
+            "grabify.link; surl.li");
   EXPECT_EQ(detail(html("<a href=\"https://www.google.com/url?sa=t&url=http://evil.example/phish\">x</a>"), "URL_REDIRECTOR"),
             "google.com -> evil.example");
   EXPECT_EQ(detail(html("<a href=\"http://t.example/r.php?http%3A%2F%2F0x7f000001%2F\">x</a>"), "URL_NUMERIC_HOST"),
