@@ -51,6 +51,8 @@ const std::array<BuiltinSpec, kBuiltinCount> kBuiltins = {{
      "The sender's domain is a look-alike of the organisation's own domain."},
     {"FROM_BRAND_IMPERSONATION", 3.0, "phishing",
      "The From display name is a well-known brand (\"PayPal Service\", \"DHL Express\") but the address is not one of the brand's domains."},
+    {"URL_ADDRESS_IN_FRAGMENT", 2.0, "phishing",
+     "A link that carries an email address after '#', plainly or in base64: phishing kits pre-fill the victim's address there, out of the server's logs."},
     {"URL_BRAND_SUBDOMAIN", 3.0, "phishing",
      "A link host that wears a brand's whole domain in front of another one (paypal.com.secure-login.example)."},
 }};
@@ -172,6 +174,31 @@ std::string base64_url(std::string_view in) {
   mime::DecodeStats st;
   mime::decode_base64(std_alphabet, mime::Base64Mode::kStopAtPadding, 2048, out, st);
   return out;
+}
+}  // namespace
+
+namespace {
+// An email address (local@domain.tld) anywhere in `s`, plainly, percent-encoded, or as the
+// base64 of the whole value (up to '&'): what a phishing kit's link carries after '#'.
+bool plain_address(std::string_view t) {
+  const std::size_t at = t.find('@');
+  if (at == std::string_view::npos || at == 0) return false;
+  std::string_view dom = t.substr(at + 1);
+  dom = dom.substr(0, std::min(dom.find_first_of("&?/#=;, "), dom.size()));
+  const std::size_t dot = dom.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || dom.size() - dot - 1 < 2) return false;
+  return std::all_of(dom.begin() + static_cast<std::ptrdiff_t>(dot) + 1, dom.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); });
+}
+
+bool holds_address(std::string_view s) {
+  if (plain_address(s)) return true;
+  if (s.find('%') != std::string_view::npos && plain_address(percent_decode(s, false))) return true;
+  const std::string_view v = s.substr(0, std::min(s.find('&'), s.size()));
+  if (v.size() < 8 || v.size() > 400) return false;
+  const std::string d = base64_url(v);
+  return d.size() >= 5 && std::all_of(d.begin(), d.end(), [](char c) { return c > 0x20 && c < 0x7f; }) &&
+         plain_address(d);
 }
 }  // namespace
 
@@ -540,6 +567,8 @@ void UrlAnalyzer::analyze(const mime::Message& m, std::string_view recipient_dom
       out.add(Builtin::kUserinfo, util::snippet(u.userinfo, 60) + "@" + shown_host);
     if (h.ip) out.add(Builtin::kIpHost, shown_host);
     if (!h.numeric.empty()) out.add(Builtin::kNumericHost, shown_host + " = " + h.numeric);
+    if (const std::size_t hash = url.find('#'); hash != std::string_view::npos && holds_address(url.substr(hash + 1)))
+      out.add(Builtin::kAddressInFragment, shown_host + "#" + util::snippet(url.substr(hash + 1), 60));
 
     // Redirects: a parameter (or the whole query) that is itself a URL to another domain,
     // written plainly, percent-encoded or in base64 ("aHR0c..." is "http"; Bing's click

@@ -35,6 +35,7 @@ enum class Builtin : std::uint8_t {
   kFromExecImpersonation,
   kFromLookalikeOwn,
   kFromBrandImpersonation,
+  kAddressInFragment,
   kBrandSubdomain,
   kCount,
 };

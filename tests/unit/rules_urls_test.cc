@@ -181,6 +181,17 @@ TEST(RulesUrls, BrandDomainWornInFrontOfAnother) {
   EXPECT_TRUE(has(html("<a href=\"https://sso.example-corp.com.auth-check.example/\">x</a>", o), b));
 }
 
+TEST(RulesUrls, AddressInTheFragment) {
+  const std::string f = "URL_ADDRESS_IN_FRAGMENT";
+  EXPECT_TRUE(has(html("<a href=\"https://x.web.app/#alice@example.org\">x</a>"), f));
+  EXPECT_TRUE(has(html("<a href=\"https://kit.example/o365/#YWxpY2VAZXhhbXBsZS5vcmc=\">x</a>"), f));  // base64
+  EXPECT_TRUE(has(html("<a href=\"https://kit.example/#e=alice%40example.org\">x</a>"), f));
+  // Addresses in the query (newsletters' unsubscribe links), anchors, and "@2x" are not.
+  EXPECT_FALSE(has(html("<a href=\"https://news.example/unsub?e=alice@example.org\">x</a>"), f));
+  EXPECT_FALSE(has(html("<a href=\"https://docs.example/page#section-2\">x</a>"), f));
+  EXPECT_FALSE(has(html("<a href=\"https://img.example/a#logo@2.5x\">x</a>"), f));
+}
+
 TEST(RulesUrls, RedirectsHiddenInBase64AndAmp) {
   const std::string r = "URL_REDIRECTOR";
   // Bing's click link with the target in base64url after "a1"; Google's AMP viewer.
