@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
+#include <unordered_set>
 #include <vector>
 
 #include "mime/deobfuscate.h"
@@ -200,12 +202,6 @@ std::vector<std::string> tokens(std::string_view s) {
   return out;
 }
 
-bool service_word(std::string_view w) {
-  if (w.size() <= 1) return true;  // initials, stray letters of punctuation
-  if (std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; })) return true;
-  return std::find(std::begin(kServiceWords), std::end(kServiceWords), w) != std::end(kServiceWords);
-}
-
 std::vector<std::string_view> split(std::string_view s) {
   std::vector<std::string_view> out;
   while (!s.empty()) {
@@ -217,20 +213,46 @@ std::vector<std::string_view> split(std::string_view s) {
   return out;
 }
 
-std::string squash(std::string_view words) {
-  std::string out;
-  for (char c : words)
-    if (c != ' ') out += c;
-  return out;
+// The tables in the form the matching needs, built once (not per message).
+struct Prepared {
+  const Brand* brand;
+  std::vector<std::string_view> words;
+  std::string squashed;  // "trustwallet": its name written as one word, and its domains' label
+  std::vector<std::string_view> domains;
+};
+
+struct Tables {
+  std::vector<Prepared> brands;
+  std::unordered_set<std::string_view> brand_words;  // every brand's squashed name
+  std::unordered_set<std::string_view> service_words{std::begin(kServiceWords), std::end(kServiceWords)};
+  Tables() {
+    brands.reserve(std::size(kBrands));
+    for (const Brand& b : kBrands) {
+      Prepared p{&b, split(b.words), {}, split(b.domains)};
+      for (std::string_view w : p.words) p.squashed += w;
+      brands.push_back(std::move(p));
+    }
+    for (const Prepared& p : brands) brand_words.insert(p.squashed);
+  }
+};
+
+const Tables& tables() {
+  static const Tables t;
+  return t;
 }
 
-// Where `brand`'s words stand in `t` (as consecutive words, or squashed into one word):
+bool service_word(const Tables& tb, std::string_view w) {
+  if (w.size() <= 1) return true;  // initials, stray letters of punctuation
+  if (std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; })) return true;
+  return tb.service_words.contains(w);
+}
+
+// Where the brand's words stand in `t` (as consecutive words, or squashed into one word):
 // [begin, end) of the words it covers, or begin == end when it is not there.
-std::pair<std::size_t, std::size_t> find_brand(const std::vector<std::string>& t, const Brand& b) {
-  const auto w = split(b.words);
-  const std::string sq = squash(b.words);
+std::pair<std::size_t, std::size_t> find_brand(const std::vector<std::string>& t, const Prepared& b) {
+  const auto& w = b.words;
   for (std::size_t i = 0; i < t.size(); ++i) {
-    if (w.size() > 1 && t[i] == sq) return {i, i + 1};
+    if (w.size() > 1 && t[i] == b.squashed) return {i, i + 1};
     if (i + w.size() > t.size()) continue;
     bool all = true;
     for (std::size_t k = 0; k < w.size() && all; ++k) all = t[i + k] == w[k];
@@ -239,17 +261,10 @@ std::pair<std::size_t, std::size_t> find_brand(const std::vector<std::string>& t
   return {0, 0};
 }
 
-bool owns(const Brand& b, std::string_view registrable) {
-  for (std::string_view d : split(b.domains))
-    if (d == registrable) return true;
-  const std::string sq = squash(b.words);
+bool owns(const Prepared& b, std::string_view registrable) {
+  if (std::find(b.domains.begin(), b.domains.end(), registrable) != b.domains.end()) return true;
+  const std::string& sq = b.squashed;
   return registrable.size() > sq.size() && registrable.starts_with(sq) && registrable[sq.size()] == '.';
-}
-
-bool brand_word(std::string_view w) {
-  for (const Brand& b : kBrands)
-    if (b.words == w || squash(b.words) == w) return true;
-  return false;
 }
 
 }  // namespace
@@ -260,16 +275,17 @@ std::string impersonated_brand(std::string_view display, std::string_view regist
   if (mime::deobfuscate(display, plain)) display = plain;
   const std::vector<std::string> t = tokens(display);
   if (t.empty() || t.size() > 12) return {};
-  for (const Brand& b : kBrands) {
+  const Tables& tb = tables();
+  for (const Prepared& b : tb.brands) {
     const auto [begin, end] = find_brand(t, b);
     if (begin == end) continue;
     if (owns(b, registrable)) return {};  // the brand itself (or its other name) is speaking
     std::size_t other = 0;
     for (std::size_t i = 0; i < t.size(); ++i)
-      if ((i < begin || i >= end) && !service_word(t[i]) && !brand_word(t[i])) ++other;
+      if ((i < begin || i >= end) && !service_word(tb, t[i]) && !tb.brand_words.contains(t[i])) ++other;
     // One word of its own ("Jane from PayPal") for a name that is nothing but a brand; none
     // for one that is also a word or a name ("Chase Miller", "Apple Pie Recipes").
-    if (other <= (b.ambiguous ? 0u : 1u)) return std::string(b.name);
+    if (other <= (b.brand->ambiguous ? 0u : 1u)) return std::string(b.brand->name);
   }
   return {};
 }
